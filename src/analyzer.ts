@@ -1,0 +1,114 @@
+/**
+ * The Node entry point: `createAnalyzer(options)` wires the pipeline stages on onnxruntime-node.
+ *
+ *   const analyzer = await createAnalyzer({ detector: 'cnn' });
+ *   const result = await analyzer.analyze('photo.jpg');
+ *   await analyzer.dispose();
+ */
+import { FerkitError } from './errors.js';
+import { decodeImage, type DecodeOptions, type ImageInput } from './image/decode-node.js';
+import { createFaceDetector, createLandmarks, type DetectorKind } from './node/stages.js';
+import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
+import { loadExpressionModel, DEFAULT_EXPRESSION_MODEL } from './node/expression-model.js';
+import { runPipeline, type PipelineStages } from './pipeline/run.js';
+import type { AnalysisResult } from './pipeline/types.js';
+import { nodeRuntime } from './runtime/node.js';
+import type { RgbImage } from './types.js';
+
+export interface AnalyzerOptions {
+  /** Face detector: 'cnn' (SSD MobileNetV1, default) or 'haar' (OpenCV's frontal-face cascade, as in the paper). */
+  detector?: DetectorKind;
+  /** Minimum detector confidence, 0..1 (default 0.5). */
+  scoreThreshold?: number;
+  /** Faces smaller than this many pixels (box side) are ignored (default 24). */
+  minFaceSize?: number;
+  /** At most this many faces per image, largest scores first (default 100). */
+  maxFaces?: number;
+  /** Expression model: a name in ferkit's models/ folder or a path to an .onnx with its .json card. */
+  expressionModel?: string;
+  /** Test-time augmentation for expressions (default: what the model card was calibrated for). */
+  tta?: TestTimeAugmentation;
+  /** Threads per ONNX session (0 = all cores, the default). */
+  threads?: number;
+  /** Refuse inputs above this many pixels before decoding (default 40 MP). */
+  maxPixels?: number;
+  /** Haar cascade XML (default: Debian opencv-data's haarcascade_frontalface_default.xml). */
+  cascadePath?: string;
+}
+
+export const ANALYZER_DEFAULTS = {
+  detector: 'cnn',
+  scoreThreshold: 0.5,
+  minFaceSize: 24,
+  maxFaces: 100,
+  expressionModel: DEFAULT_EXPRESSION_MODEL,
+  threads: 0,
+  maxPixels: 40_000_000,
+} as const satisfies AnalyzerOptions;
+
+export interface Analyzer {
+  readonly options: Readonly<AnalyzerOptions>;
+  readonly expressionClassifier: ExpressionClassifier;
+  /** Decode (path, encoded bytes or raw pixels) and analyse one image. */
+  analyze(input: ImageInput): Promise<AnalysisResult>;
+  /** Analyse an already decoded image. */
+  analyzeImage(image: RgbImage, decodeMs?: number): Promise<AnalysisResult>;
+  decode(input: ImageInput): Promise<RgbImage>;
+  dispose(): Promise<void>;
+}
+
+export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Analyzer> {
+  const opts = { ...ANALYZER_DEFAULTS, ...stripUndefined(options) };
+  validateOptions(opts);
+  const model = await loadExpressionModel(opts.expressionModel);
+  const sessionOptions = { threads: opts.threads };
+  const [detector, landmarks, classifier] = await Promise.all([
+    createFaceDetector(opts.detector, nodeRuntime, sessionOptions, opts.cascadePath),
+    createLandmarks(nodeRuntime, sessionOptions),
+    ExpressionClassifier.create(nodeRuntime, model.bytes, model.card, model.path, { tta: opts.tta, ...sessionOptions }),
+  ]);
+  const stages: PipelineStages = { detector, landmarks, classifier };
+  const decodeOptions: DecodeOptions = { maxPixels: opts.maxPixels };
+  const detectOptions = { scoreThreshold: opts.scoreThreshold, minFaceSize: opts.minFaceSize, maxFaces: opts.maxFaces };
+  let disposed = false;
+  const alive = () => {
+    if (disposed) throw new FerkitError('E_DISPOSED', 'Analyzer used after dispose()');
+  };
+
+  return {
+    options: opts,
+    expressionClassifier: classifier,
+    decode: (input) => decodeImage(input, decodeOptions),
+    async analyzeImage(image, decodeMs = 0) {
+      alive();
+      return runPipeline(stages, image, detectOptions, decodeMs);
+    },
+    async analyze(input) {
+      alive();
+      const t = performance.now();
+      const image = await decodeImage(input, decodeOptions);
+      return runPipeline(stages, image, detectOptions, performance.now() - t);
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await Promise.all([detector.dispose(), landmarks.dispose(), classifier.dispose()]);
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateOptions(o: AnalyzerOptions): void {
+  const bad = (field: string, why: string) => {
+    throw new FerkitError('E_INPUT', `options.${field}: ${why}`);
+  };
+  if (o.detector !== 'cnn' && o.detector !== 'haar') bad('detector', `expected "cnn" or "haar", got ${JSON.stringify(o.detector)}`);
+  if (!(o.scoreThreshold! >= 0 && o.scoreThreshold! <= 1)) bad('scoreThreshold', 'must be between 0 and 1');
+  if (!(o.minFaceSize! >= 0)) bad('minFaceSize', 'must be ≥ 0');
+  if (!(Number.isInteger(o.maxFaces) && o.maxFaces! > 0)) bad('maxFaces', 'must be a positive integer');
+  if (o.tta !== undefined && o.tta !== 'none' && o.tta !== 'flip') bad('tta', 'expected "none" or "flip"');
+  if (!(o.maxPixels! > 0)) bad('maxPixels', 'must be > 0');
+}

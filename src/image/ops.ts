@@ -1,0 +1,227 @@
+/** Pure pixel operations on RgbImage / GrayImage shared by every stage and both hosts. */
+import { FerkitError } from '../errors.js';
+import type { Box, GrayImage, RgbImage } from '../types.js';
+
+/** ITU-R BT.601 luma, as OpenCV's and Pillow's RGB→grey use (and FER2013 was made with). */
+export function rgbToGray(image: RgbImage): GrayImage {
+  const { width, height, data } = image;
+  const out = new Uint8Array(width * height);
+  for (let i = 0, j = 0; i < out.length; i++, j += 3) {
+    out[i] = (data[j] * 299 + data[j + 1] * 587 + data[j + 2] * 114 + 500) / 1000;
+  }
+  return { width, height, data: out };
+}
+
+/** Drop or add channels: raw RGBA / RGB / grey pixels to RgbImage. */
+export function toRgb(width: number, height: number, pixels: Uint8Array | Uint8ClampedArray, channels: number): RgbImage {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new FerkitError('E_INPUT', `raw pixels: width and height must be positive integers, got ${width}x${height}`);
+  }
+  if (![1, 3, 4].includes(channels)) throw new FerkitError('E_INPUT', `raw pixels: channels must be 1, 3 or 4, got ${channels}`);
+  if (pixels.length !== width * height * channels) {
+    throw new FerkitError(
+      'E_INPUT',
+      `raw pixels: buffer has ${pixels.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`,
+    );
+  }
+  if (channels === 3) return { width, height, data: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length) };
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; j < out.length; i += channels, j += 3) {
+    out[j] = pixels[i];
+    out[j + 1] = pixels[channels === 1 ? i : i + 1];
+    out[j + 2] = pixels[channels === 1 ? i : i + 2];
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * Bilinear resize of an interleaved image with `channels` channels, sampling at pixel centres
+ * (the convention of OpenCV's INTER_LINEAR and tf.image.resizeBilinear with halfPixelCenters).
+ */
+export function resizeBilinear(
+  src: { width: number; height: number; data: Uint8Array },
+  width: number,
+  height: number,
+  channels: number,
+): Uint8Array {
+  const out = new Uint8Array(width * height * channels);
+  const sx = src.width / width;
+  const sy = src.height / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), src.height - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, src.height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), src.width - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, src.width - 1);
+      const wx = fx - x0;
+      const a = (y0 * src.width + x0) * channels;
+      const b = (y0 * src.width + x1) * channels;
+      const c = (y1 * src.width + x0) * channels;
+      const d = (y1 * src.width + x1) * channels;
+      const o = (y * width + x) * channels;
+      for (let k = 0; k < channels; k++) {
+        const top = src.data[a + k] + (src.data[b + k] - src.data[a + k]) * wx;
+        const bot = src.data[c + k] + (src.data[d + k] - src.data[c + k]) * wx;
+        out[o + k] = top + (bot - top) * wy + 0.5;
+      }
+    }
+  }
+  return out;
+}
+
+/** Copy a box (integer-rounded) out of an RGB image; parts outside the image are filled with `fill`. */
+export function cropRgb(image: RgbImage, box: Box, fill = 0): RgbImage {
+  const x0 = Math.round(box.x);
+  const y0 = Math.round(box.y);
+  const w = Math.max(1, Math.round(box.width));
+  const h = Math.max(1, Math.round(box.height));
+  const out = new Uint8Array(w * h * 3).fill(fill);
+  for (let y = 0; y < h; y++) {
+    const sy = y0 + y;
+    if (sy < 0 || sy >= image.height) continue;
+    const xa = Math.max(0, -x0);
+    const xb = Math.min(w, image.width - x0);
+    if (xb <= xa) continue;
+    out.set(image.data.subarray((sy * image.width + x0 + xa) * 3, (sy * image.width + x0 + xb) * 3), (y * w + xa) * 3);
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * Sample a grey image through the affine map dst→src `[a, b, c, d, e, f]`
+ * (srcX = a·x + b·y + c, srcY = d·x + e·y + f, at pixel centres), bilinear, edge-clamped.
+ */
+export function warpAffineGray(src: GrayImage, m: readonly number[], width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const [a, b, c, d, e, f] = m;
+  const W = src.width;
+  const H = src.height;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const px = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
+      const py = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
+      const fx = Math.min(Math.max(px, 0), W - 1);
+      const fy = Math.min(Math.max(py, 0), H - 1);
+      const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
+      const x1 = Math.min(x0 + 1, W - 1);
+      const y1 = Math.min(y0 + 1, H - 1);
+      const wx = fx - x0;
+      const wy = fy - y0;
+      const top = src.data[y0 * W + x0] + (src.data[y0 * W + x1] - src.data[y0 * W + x0]) * wx;
+      const bot = src.data[y1 * W + x0] + (src.data[y1 * W + x1] - src.data[y1 * W + x0]) * wx;
+      out[y * width + x] = top + (bot - top) * wy + 0.5;
+    }
+  }
+  return out;
+}
+
+export function iou(a: Box, b: Box): number {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy non-maximum suppression; returns the kept indices, best first. */
+export function nonMaxSuppression(boxes: readonly Box[], scores: readonly number[], iouThreshold: number): number[] {
+  const order = scores.map((_, i) => i).sort((i, j) => scores[j] - scores[i]);
+  const keep: number[] = [];
+  for (const i of order) {
+    if (keep.every((k) => iou(boxes[i], boxes[k]) <= iouThreshold)) keep.push(i);
+  }
+  return keep;
+}
+
+/** Where an image region sits on a zero-filled canvas, for resampleBilinearTfPlanar. */
+export interface PaddedCanvas {
+  width: number;
+  height: number;
+  /** Canvas position of the region's top-left pixel. */
+  offsetX: number;
+  offsetY: number;
+}
+
+/**
+ * Resample an image region into planar (CHW) float32 RGB with TensorFlow's legacy bilinear map —
+ * tf.image.resizeBilinear(alignCorners = false, halfPixelCenters = false), which face-api uses:
+ * output pixel i reads source coordinate i·(in/out) with NO half-pixel shift, interpolating between
+ * floor and ceil (clamped to the last pixel). This differs from resizeBilinear above (pixel-centre
+ * sampling) by up to half a source pixel, which matters when matching a tfjs model's inputs.
+ *
+ * The source is a virtual `canvas` of zeros with the integer `region` of `image` placed at
+ * (offsetX, offsetY), so face-api's "pad to square with zeros, then resize" is one pass with no
+ * intermediate buffer. Values stay 0..255 and unrounded, as tfjs keeps them in float32. Writes
+ * 3·outWidth·outHeight values into `out` from `outOffset`.
+ */
+export function resampleBilinearTfPlanar(
+  image: RgbImage,
+  region: Box,
+  canvas: PaddedCanvas,
+  outWidth: number,
+  outHeight: number,
+  out: Float32Array,
+  outOffset = 0,
+): void {
+  const { x: rx, y: ry, width: rw, height: rh } = region;
+  if (
+    !Number.isInteger(rx) ||
+    !Number.isInteger(ry) ||
+    !Number.isInteger(rw) ||
+    !Number.isInteger(rh) ||
+    rx < 0 ||
+    ry < 0 ||
+    rx + rw > image.width ||
+    ry + rh > image.height
+  ) {
+    throw new FerkitError('E_INPUT', `resample: region ${rx},${ry} ${rw}x${rh} is not an integer box inside the image`);
+  }
+  /** For each output coordinate: source pixel indices (−1 = padding) of the two neighbours, and the weight. */
+  const axis = (outSize: number, canvasSize: number, offset: number, regionStart: number, regionSize: number) => {
+    const i0 = new Int32Array(outSize);
+    const i1 = new Int32Array(outSize);
+    const frac = new Float64Array(outSize);
+    const ratio = canvasSize / outSize;
+    const toSource = (c: number) => (c - offset >= 0 && c - offset < regionSize ? regionStart + c - offset : -1);
+    for (let o = 0; o < outSize; o++) {
+      const f = ratio * o;
+      const lo = Math.max(0, Math.floor(f));
+      const hi = Math.min(canvasSize - 1, Math.ceil(f));
+      i0[o] = toSource(lo);
+      i1[o] = toSource(hi);
+      frac[o] = f - lo;
+    }
+    return { i0, i1, frac };
+  };
+  const cols = axis(outWidth, canvas.width, canvas.offsetX, rx, rw);
+  const rows = axis(outHeight, canvas.height, canvas.offsetY, ry, rh);
+  const { data, width } = image;
+  const plane = outWidth * outHeight;
+  const px = (row: number, col: number, c: number) => (row < 0 || col < 0 ? 0 : data[(row * width + col) * 3 + c]);
+  for (let y = 0; y < outHeight; y++) {
+    const r0 = rows.i0[y];
+    const r1 = rows.i1[y];
+    const wy = rows.frac[y];
+    for (let x = 0; x < outWidth; x++) {
+      const c0 = cols.i0[x];
+      const c1 = cols.i1[x];
+      const wx = cols.frac[x];
+      const o = outOffset + y * outWidth + x;
+      for (let c = 0; c < 3; c++) {
+        const tl = px(r0, c0, c);
+        const tr = px(r0, c1, c);
+        const bl = px(r1, c0, c);
+        const br = px(r1, c1, c);
+        const top = tl + (tr - tl) * wx;
+        const bottom = bl + (br - bl) * wx;
+        out[o + c * plane] = top + (bottom - top) * wy;
+      }
+    }
+  }
+}

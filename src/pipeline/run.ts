@@ -1,0 +1,54 @@
+/** The pipeline on one decoded image: detect → landmarks → align → expression. Host-free. */
+import { alignFace } from '../align/align.js';
+import type { DetectOptions, FaceDetector } from '../detect/types.js';
+import type { ExpressionClassifier } from '../expression/classifier.js';
+import { toExpressionResult } from '../expression/classifier.js';
+import { rgbToGray } from '../image/ops.js';
+import type { LandmarkModel } from '../landmarks/types.js';
+import type { RgbImage } from '../types.js';
+import type { AnalysisResult } from './types.js';
+
+export interface PipelineStages {
+  detector: FaceDetector;
+  landmarks: LandmarkModel;
+  classifier: ExpressionClassifier;
+}
+
+const now = (): number => performance.now();
+
+export async function runPipeline(
+  stages: PipelineStages,
+  image: RgbImage,
+  detectOptions: DetectOptions,
+  decodeMs = 0,
+): Promise<AnalysisResult> {
+  const t0 = now();
+  const detections = await stages.detector.detect(image, detectOptions);
+  const t1 = now();
+  const boxes = detections.map((d) => d.box);
+  const points = boxes.length ? await stages.landmarks.detect(image, boxes) : [];
+  const t2 = now();
+  const gray = boxes.length ? rgbToGray(image) : null;
+  const crops = points.map((p) => alignFace(gray!, p));
+  const t3 = now();
+  const probs = crops.length ? await stages.classifier.probabilities(crops) : [];
+  const t4 = now();
+  return {
+    width: image.width,
+    height: image.height,
+    faces: detections.map((d, i) => ({
+      box: d.box,
+      score: d.score,
+      landmarks: points[i],
+      expression: toExpressionResult(probs[i]),
+    })),
+    timings: {
+      decode: decodeMs,
+      detect: t1 - t0,
+      landmarks: t2 - t1,
+      align: t3 - t2,
+      expression: t4 - t3,
+      total: decodeMs + (t4 - t0),
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The training recipe end to end on a tiny synthetic data set: train a few steps with PyTorch,
+ * export ONNX + card + parity fixture, then load the result in TypeScript and match PyTorch.
+ * Needs Debian's python3-torch (.ci/run installs it); skipped with a notice elsewhere unless CI is set.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkParity } from './helpers/parity.js';
+
+const PYTHON = process.env.FERKIT_PYTHON ?? '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const trainingDir = join(import.meta.dirname, '..', 'training');
+
+/** n random 48×48 records in the .bin format of ../shared/data/fer2013 (label byte + pixels). */
+function syntheticBin(path: string, n: number, seed: number): void {
+  const buf = Buffer.alloc(n * 2305);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let i = 0; i < n; i++) {
+    const label = i % 7;
+    buf[i * 2305] = label;
+    // a class-dependent gradient plus noise, so a few steps can learn something
+    for (let p = 0; p < 2304; p++) buf[i * 2305 + 1 + p] = Math.min(255, ((p % 48) * label * 5 + rand() * 60) | 0);
+  }
+  writeFileSync(path, buf);
+}
+
+describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONNX → TypeScript)', () => {
+  it('trains, exports a card and parity fixture, and loads in TypeScript with matching probabilities', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferkit-train-'));
+    syntheticBin(join(dir, 'train.bin'), 140, 1);
+    syntheticBin(join(dir, 'val.bin'), 70, 2);
+    const run = (args: string[]) => execFileSync(PYTHON, ['-m', ...args], { cwd: trainingDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = run(['ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, 'run'),
+      '--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8', '--epochs', '2', '--batch-size', '32', '--no-progress', '--threads', '1']);
+    expect(log).toMatch(/"epoch": 2/);
+    const resumed = run(['ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, 'run'),
+      '--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8', '--epochs', '3', '--batch-size', '32', '--no-progress', '--threads', '1', '--resume']);
+    expect(resumed).toMatch(/resumed at epoch 2/);
+    run(['ferkit_train.export', '--checkpoint', join(dir, 'run', 'best.pt'), '--val', join(dir, 'val.bin'), '--name', 'tiny', '--out', join(dir, 'models')]);
+    const card = JSON.parse(readFileSync(join(dir, 'models', 'tiny.json'), 'utf8'));
+    expect(card.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']);
+    expect(card.metrics.n).toBe(70);
+    expect(card.parameters).toBeGreaterThan(0);
+    expect(card.training.command).toContain('ferkit_train.train');
+    const { maxDiffTta, maxDiffNoTta } = await checkParity(join(dir, 'models', 'tiny.onnx'));
+    expect(maxDiffTta).toBeLessThan(1e-4);
+    expect(maxDiffNoTta).toBeLessThan(1e-4);
+  }, 300_000);
+
+  it('runs the Python unit tests (data loaders: .bin, fer2013.csv, folders, bad input)', () => {
+    const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], { cwd: trainingDir, encoding: 'utf8' });
+    expect(r.stderr).toMatch(/OK/);
+    expect(r.status).toBe(0);
+  }, 120_000);
+});

@@ -1,0 +1,153 @@
+"""Export a trained checkpoint to ONNX with its model card, calibrated on PublicTest.
+
+    python3 -m ferkit_train.export --checkpoint runs/resnet/best.pt \
+        --val ../../shared/data/fer2013/publictest.bin --name ferkit-resnet --out ../models
+
+Writes <out>/<name>.onnx, <out>/<name>.json (the card) and <out>/<name>.parity.json (fixed
+synthetic inputs with PyTorch's probabilities, so TypeScript can prove it computes the same).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import shlex
+import subprocess
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from . import IMAGE_SIZE, LABELS
+from .data import load
+from .metrics import fit_temperature, softmax, summarize
+from .models import PIXEL_MEAN, PIXEL_STD, build, count_macs, count_params
+from .train import predict_logits
+
+
+def parity_inputs(count: int = 4) -> np.ndarray:
+    """Deterministic grey patterns that TypeScript regenerates bit for bit (see test/expression-parity)."""
+    ys, xs = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE].astype(np.float64)
+    out = [np.floor(127.5 + 127.5 * np.sin(0.3 * (k + 1) * xs + 0.2 * ys + k)) for k in range(count)]
+    return np.stack(out).astype(np.uint8)
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "HEAD"], stderr=subprocess.DEVNULL, text=True).strip()
+    except Exception:
+        return "unknown"
+
+
+def training_command(args: Dict) -> str:
+    skip = {"resume", "no_progress", "threads"}
+    parts = ["python3", "-m", "ferkit_train.train"]
+    for k, v in args.items():
+        if k in skip or v is None or v is False or v == "" or (v == 0 and k.startswith(("limit", "max"))):
+            continue
+        flag = "--" + k.replace("_", "-")
+        parts += [flag] if v is True else [flag, str(v)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    p = argparse.ArgumentParser(prog="ferkit_train.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--val", required=True, help="PublicTest data for calibration and the card's metrics")
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--limit-val", type=int, default=0)
+    a = p.parse_args(argv)
+
+    if not os.path.isfile(a.checkpoint):
+        raise SystemExit(f"{a.checkpoint}: checkpoint not found")
+    ck = torch.load(a.checkpoint)
+    cfg = ck["config"]
+    model = build(**cfg)
+    model.load_state_dict(ck["model"])
+    model.eval()
+
+    val = load(a.val, "PublicTest")
+    if a.limit_val:
+        val = val.subset(a.limit_val)
+    logits = predict_logits(model, val.images, tta=False)
+    logits_tta = predict_logits(model, val.images, tta=True)
+    t_plain = fit_temperature(logits, val.labels)
+    t_tta = fit_temperature(logits_tta, val.labels)
+    plain = summarize(softmax(logits, t_plain), val.labels)
+    tta = summarize(softmax(logits_tta, t_tta), val.labels)
+    uncal = summarize(softmax(logits_tta), val.labels)
+
+    os.makedirs(a.out, exist_ok=True)
+    onnx_path = os.path.join(a.out, a.name + ".onnx")
+    torch.onnx.export(
+        model, torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE), onnx_path, input_names=["input"], output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13, do_constant_folding=True,
+    )
+    macs = count_macs(model)
+    state = ck["state"]
+    card = {
+        "name": a.name,
+        "task": "expression",
+        "file": os.path.basename(onnx_path),
+        "family": cfg["arch"],
+        "labels": LABELS,
+        "input": {
+            "name": "input", "shape": ["batch", 1, IMAGE_SIZE, IMAGE_SIZE], "color": "gray", "pixelRange": [0, 255],
+            "normalization": {"mean": PIXEL_MEAN, "std": PIXEL_STD, "inGraph": True},
+        },
+        "output": {"name": "logits", "kind": "logits"},
+        "calibration": {"tta": "flip", "temperature": t_tta, "temperatureNoTta": t_plain, "method": "temperature scaling, NLL on PublicTest"},
+        "architecture": cfg,
+        "parameters": count_params(model),
+        "macs": macs,
+        "flops": 2 * macs,
+        "metrics": {
+            "split": "PublicTest",
+            "n": len(val),
+            "accuracy": plain["accuracy"],
+            "accuracyTta": tta["accuracy"],
+            "macroF1": plain["macroF1"],
+            "macroF1Tta": tta["macroF1"],
+            "ece": tta["ece"],
+            "eceNoTta": plain["ece"],
+            "eceUncalibrated": uncal["ece"],
+            "nll": tta["nll"],
+            "perClass": tta["perClass"],
+            "confusion": tta["confusion"],
+        },
+        "training": {
+            "command": training_command(ck["args"]),
+            "exportCommand": "python3 -m ferkit_train.export " + " ".join(shlex.quote(x) for x in (argv or __import__("sys").argv[1:])),
+            "commit": git_commit(),
+            "data": {"train": "FER2013 Training (28,709 faces)", "selection": "FER2013 PublicTest (3,589 faces)"},
+            "epochs": state["epoch"],
+            "steps": state["step"],
+            "elapsedSeconds": round(state["elapsed"]),
+            "bestEpochLog": max(state["log"], key=lambda r: r["val_acc_tta"]) if state["log"] else None,
+        },
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    with open(os.path.join(a.out, a.name + ".json"), "w") as f:
+        json.dump(card, f, indent=2)
+
+    x = parity_inputs()
+    z = predict_logits(model, x, tta=False)
+    zt = predict_logits(model, x, tta=True)
+    parity = {
+        "generator": "floor(127.5 + 127.5 * sin(0.3 * (k + 1) * x + 0.2 * y + k)), k = 0..3, 48x48",
+        "logits": z.tolist(),
+        "probabilitiesNoTta": softmax(z, t_plain).tolist(),
+        "probabilitiesTta": softmax(zt, t_tta).tolist(),
+    }
+    with open(os.path.join(a.out, a.name + ".parity.json"), "w") as f:
+        json.dump(parity, f)
+    print(json.dumps({k: card["metrics"][k] for k in ("accuracy", "accuracyTta", "macroF1Tta", "ece", "eceUncalibrated")}))
+    print(f"T = {t_tta:.3f} (flip TTA), {t_plain:.3f} (plain); wrote {onnx_path}")
+    return card
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+/**
+ * face-api's SSD MobileNetV1 face detector (tfjs weights) → ONNX, re-expressed op by op from
+ * node_modules/@vladmandic/face-api/src/ssdMobilenetv1/{SsdMobilenetv1,mobileNetV1,pointwiseConvLayer,
+ * predictionLayer,boxPredictionLayer,outputLayer}.ts.
+ *
+ * Graph contract (see SSD_IO in ../detect/ssd.ts, which owns it):
+ *   input   [N, 3, 512, 512] float32, RGB, 0..255, the image already padded (right/bottom, zeros) to
+ *           a square and resized to 512 the way face-api's NetInput.toBatchTensor(512, false) does.
+ *           The graph applies face-api's own normalisation x / 127.5 - 1.
+ *   boxes   [N, 5118, 4] raw box encodings (ty, tx, th, tw) per anchor, before decoding.
+ *   scores  [N, 5118]    sigmoid of the "face" class logit (class index 1 of 3), before NMS.
+ *   anchors [5118, 4]    face-api's priors (weights entry Output/extra_dim) as [ymin, xmin, ymax, xmax]
+ *           in the unit square; a constant, exported so the model file is self-contained and the
+ *           TypeScript decoder needs no second file.
+ *
+ * Layout: tfjs runs NHWC; ORT's CPU kernels are fastest in NCHW, so the graph is NCHW and converts
+ * each prediction head back to NHWC just before its Reshape, which is where the anchor order
+ * (row, column, anchor) of face-api's flattening comes from.
+ */
+import { SSD_INPUT_SIZE, SSD_IO, SSD_NUM_ANCHORS } from '../detect/ssd.js';
+import { takeWeight, type WeightMap } from './faceapi-weights.js';
+import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+
+/** face-api's mobileNetV1.ts batch-norm epsilon (the float32 value of 1e-3). */
+const BN_EPSILON = 0.0010000000474974513;
+
+/** Depthwise layers with stride 2 (getStridesForLayerIdx in face-api's mobileNetV1.ts). */
+const STRIDE2_LAYERS = new Set([2, 4, 6, 12]);
+
+/** MobileNetV1 channel widths: conv_0 → 32, conv_k → CHANNELS[k]. */
+const CHANNELS = [32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024];
+
+/** Extra SSD feature layers: [out channels, kernel, stride] of Prediction/Conv2d_k_pointwise. */
+const PREDICTION_CONVS: [number, number, number][] = [
+  [256, 1, 1],
+  [512, 3, 2],
+  [128, 1, 1],
+  [256, 3, 2],
+  [128, 1, 1],
+  [256, 3, 2],
+  [64, 1, 1],
+  [128, 3, 2],
+];
+
+export function buildFaceApiSsdOnnx(weights: WeightMap, source = 'ssd_mobilenetv1_model'): Uint8Array {
+  const g = new GraphBuilder('faceapi_ssd_mobilenetv1');
+  const w = (name: string, shape: number[]) => takeWeight(weights, name, shape, source);
+  const clipMin = g.float('relu6/min', 0);
+  const clipMax = g.float('relu6/max', 6);
+  const relu6 = (x: Feature, name: string): Feature =>
+    mapFeature(x, g.node('Clip', [x.name, clipMin, clipMax], {}, name));
+
+  /** pointwiseConvLayer: conv2d(x, filters, strides, 'same') + batch_norm_offset, then clip 0..6. */
+  const pointwise = (x: Feature, prefix: string, cout: number, k: number, stride: number): Feature => {
+    const filters = w(`${prefix}/weights`, [k, k, x.channels, cout]);
+    const offset = w(`${prefix}/convolution_bn_offset`, [cout]);
+    const y = tfConvSame(g, x, {
+      weight: hwioToOihw(filters, k, k, x.channels, cout),
+      bias: offset,
+      outChannels: cout,
+      kernel: k,
+      stride,
+      name: `${prefix}/conv`,
+    });
+    return relu6(y, `${prefix}/relu6`);
+  };
+
+  /**
+   * depthwiseConvLayer: depthwiseConv2d 'same' → batchNorm(mean, variance, offset, scale, eps) → clip 0..6.
+   * Inference batch norm is a per-channel affine map, so it is folded into the depthwise weights
+   * and a bias (in float64): y = (conv(x, W) − mean)·γ/√(var+ε) + β = conv(x, W·s) + (β − mean·s).
+   */
+  const depthwise = (x: Feature, prefix: string, stride: number): Feature => {
+    const c = x.channels;
+    const filters = w(`${prefix}/depthwise_weights`, [3, 3, c, 1]);
+    const gamma = w(`${prefix}/BatchNorm/gamma`, [c]);
+    const beta = w(`${prefix}/BatchNorm/beta`, [c]);
+    const mean = w(`${prefix}/BatchNorm/moving_mean`, [c]);
+    const variance = w(`${prefix}/BatchNorm/moving_variance`, [c]);
+    const weight = hwc1ToC1hw(filters, 3, 3, c);
+    const bias = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      const s = gamma[i] / Math.sqrt(variance[i] + BN_EPSILON);
+      for (let k = 0; k < 9; k++) weight[i * 9 + k] *= s;
+      bias[i] = beta[i] - mean[i] * s;
+    }
+    const y = tfConvSame(g, x, { weight, bias, outChannels: c, kernel: 3, stride, group: c, name: `${prefix}/conv` });
+    return relu6(y, `${prefix}/relu6`);
+  };
+
+  // SsdMobilenetv1.forwardInput: x / 127.5 - 1 (kept as Div then Sub, the same float ops as tfjs).
+  const input = g.input(SSD_IO.input, ['N', 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]);
+  const scaled = g.node('Div', [input, g.float('norm/scale', 127.5)], {}, 'norm/div');
+  const normalised = g.node('Sub', [scaled, g.float('norm/one', 1)], {}, 'norm/sub');
+  let x: Feature = { name: normalised, channels: 3, height: SSD_INPUT_SIZE, width: SSD_INPUT_SIZE };
+
+  // mobileNetV1: conv_0 (3x3, stride 2), then 13 depthwise/pointwise pairs.
+  x = pointwise(x, 'MobilenetV1/Conv2d_0_pointwise', CHANNELS[0], 3, 2);
+  let conv11: Feature | undefined;
+  for (let idx = 1; idx <= 13; idx++) {
+    x = depthwise(x, `MobilenetV1/Conv2d_${idx}_depthwise`, STRIDE2_LAYERS.has(idx) ? 2 : 1);
+    x = pointwise(x, `MobilenetV1/Conv2d_${idx}_pointwise`, CHANNELS[idx], 1, 1);
+    if (idx === 11) conv11 = x;
+  }
+  if (!conv11) throw new Error('unreachable');
+
+  // predictionLayer: 8 extra pointwise layers on top of the backbone output.
+  const extra: Feature[] = [];
+  let y = x;
+  PREDICTION_CONVS.forEach(([cout, k, s], i) => {
+    y = pointwise(y, `Prediction/Conv2d_${i}_pointwise`, cout, k, s);
+    extra.push(y);
+  });
+  // Box predictor k reads: conv11, backbone out, conv1, conv3, conv5, conv7 (face-api's predictionLayer.ts).
+  const heads = [conv11, x, extra[1], extra[3], extra[5], extra[7]];
+
+  const boxParts: string[] = [];
+  const classParts: string[] = [];
+  const boxShape = g.int64('shape/box', [0, -1, 4]);
+  const classShape = g.int64('shape/class', [0, -1, 3]);
+  heads.forEach((head, i) => {
+    const anchorsPerCell = i === 0 ? 3 : 6;
+    // boxPredictionLayer: convLayer (1x1, 'same', + bias, no activation), reshape to [N, -1, 4] / [N, -1, 3].
+    const predictor = (kind: string, perAnchor: number, shape: string, out: string[]) => {
+      const prefix = `Prediction/BoxPredictor_${i}/${kind}`;
+      const cout = anchorsPerCell * perAnchor;
+      const conv = tfConvSame(g, head, {
+        weight: hwioToOihw(w(`${prefix}/weights`, [1, 1, head.channels, cout]), 1, 1, head.channels, cout),
+        bias: w(`${prefix}/biases`, [cout]),
+        outChannels: cout,
+        kernel: 1,
+        stride: 1,
+        name: `${prefix}/conv`,
+      });
+      // NCHW → NHWC so the flattening order is tfjs' (row, column, anchor, value).
+      const nhwc = g.node('Transpose', [conv.name], { perm: attr.ints([0, 2, 3, 1]) }, `${prefix}/nhwc`);
+      out.push(g.node('Reshape', [nhwc, shape], {}, `${prefix}/reshape`));
+    };
+    predictor('BoxEncodingPredictor', 4, boxShape, boxParts);
+    predictor('ClassPredictor', 3, classShape, classParts);
+  });
+  const axis1 = { axis: attr.int(1) };
+  const boxes = g.node('Concat', boxParts, axis1, SSD_IO.boxes);
+  const classes = g.node('Concat', classParts, axis1, 'class_logits');
+
+  // outputLayer: sigmoid(classPredictions[..., 1:])[..., 0] — i.e. the sigmoid of class 1 (face).
+  const faceLogit = g.node('Gather', [classes, g.int64('class/face', [1], [])], { axis: attr.int(2) });
+  const scores = g.node('Sigmoid', [faceLogit], {}, SSD_IO.scores);
+
+  const priors = w('Output/extra_dim', [1, SSD_NUM_ANCHORS, 4]);
+  const anchorsInit = g.initializer('Output/extra_dim', priors, [SSD_NUM_ANCHORS, 4]);
+  const anchors = g.node('Identity', [anchorsInit], {}, SSD_IO.anchors);
+
+  g.output(boxes, ['N', SSD_NUM_ANCHORS, 4]);
+  g.output(scores, ['N', SSD_NUM_ANCHORS]);
+  g.output(anchors, [SSD_NUM_ANCHORS, 4]);
+  return g.toModel({
+    producerName: 'ferkit',
+    docString:
+      'face-api SSD MobileNetV1 face detector, converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)',
+    opset: 13,
+  });
+}

@@ -14,9 +14,14 @@ export interface Command {
 export class UsageError extends Error {}
 
 /** node:util parseArgs with errors turned into UsageError (exit code 2 with the command's help hint). */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+type CommandArgsConfig<T> = { args: string[]; options: T; allowPositionals: true; strict: true };
+
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+): ReturnType<typeof parseArgs<CommandArgsConfig<T>>> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs<CommandArgsConfig<T>>({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -23,7 +23,7 @@ export function toOutput(file: string, r: AnalysisResult, timings: boolean): Fil
         probabilities: Object.fromEntries(EXPRESSION_LABELS.map((l) => [l, round(f.expression.probabilities[l], 4)])) as typeof f.expression.probabilities,
       },
     })),
-    ...(timings ? { timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v)])) as AnalysisResult['timings'] } : {}),
+    ...(timings ? { timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v)])) as unknown as AnalysisResult['timings'] } : {}),
   };
 }
 

@@ -8,6 +8,11 @@ import { type Command, UsageError, errorMessage } from './command.js';
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   analyze: () => import('./analyze.js'),
   models: () => import('./models.js'),
+  eval: () => import('./eval.js'),
+  bench: () => import('./bench.js'),
+  video: () => import('./video.js'),
+  camera: () => import('./camera.js'),
+  serve: () => import('./serve.js'),
 };
 
 async function usage(): Promise<string> {

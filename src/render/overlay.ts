@@ -54,19 +54,57 @@ export interface PanelLayout {
   row: number;
 }
 
-/** Where the bars go: right of the face if they fit, else left, else inside the image edge. */
-export function panelLayout(face: FaceResult, imageWidth: number, imageHeight: number): PanelLayout {
+/** Panel size for one face: rows follow the face size, capped relative to the image. */
+function panelSize(face: FaceResult, imageWidth: number, imageHeight: number): { width: number; height: number; row: number } {
   const unit = Math.max(1, Math.min(imageWidth, imageHeight) / 720);
   const row = Math.max(9, Math.min(face.box.height / 7.5, 24 * unit));
-  const width = row * 8.5;
-  const height = row * (EXPRESSION_LABELS.length + 0.4);
-  const gap = row * 0.4;
-  const { x: bx, y: by, width: bw } = face.box;
-  let x = bx + bw + gap;
-  if (x + width > imageWidth) x = bx - gap - width;
-  if (x < 0) x = Math.max(0, Math.min(imageWidth - width, bx + bw + gap));
-  const y = Math.max(0, Math.min(imageHeight - height, by));
-  return { x, y, width, height, row };
+  return { width: row * 8.5, height: row * (EXPRESSION_LABELS.length + 0.4), row };
+}
+
+type Rect = { x: number; y: number; width: number; height: number };
+
+function overlapArea(a: Rect, b: Rect): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/**
+ * Where each face's bars go: the first of right, left, below, above that stays inside the image
+ * and covers no face and no earlier panel; failing that, the candidate covering the least.
+ */
+export function layoutPanels(faces: readonly FaceResult[], imageWidth: number, imageHeight: number): PanelLayout[] {
+  const placed: Rect[] = [];
+  return faces.map((face) => {
+    const { width, height, row } = panelSize(face, imageWidth, imageHeight);
+    const gap = row * 0.4;
+    const b = face.box;
+    const clampX = (x: number) => Math.max(0, Math.min(imageWidth - width, x));
+    const clampY = (y: number) => Math.max(0, Math.min(imageHeight - height, y));
+    const candidates: Rect[] = [
+      { x: b.x + b.width + gap, y: clampY(b.y), width, height },
+      { x: b.x - gap - width, y: clampY(b.y), width, height },
+      { x: clampX(b.x), y: b.y + b.height + gap + row, width, height },
+      { x: clampX(b.x), y: b.y - gap - height - row * 1.3, width, height },
+    ];
+    const cost = (r: Rect) => {
+      const outside = r.x < 0 || r.y < 0 || r.x + r.width > imageWidth || r.y + r.height > imageHeight ? 1e12 : 0;
+      let covered = 0;
+      for (const f of faces) covered += overlapArea(r, f.box);
+      for (const p of placed) covered += overlapArea(r, p);
+      return outside + covered;
+    };
+    let best = candidates[0];
+    let bestCost = Infinity;
+    for (const c of candidates) {
+      const k = cost(c);
+      if (k < bestCost) [best, bestCost] = [c, k];
+      if (k === 0) break;
+    }
+    if (bestCost >= 1e12) best = { x: clampX(best.x), y: clampY(best.y), width, height };
+    placed.push(best);
+    return { ...best, row };
+  });
 }
 
 export function drawOverlay(
@@ -78,6 +116,7 @@ export function drawOverlay(
 ): void {
   const { boxes = true, points = true, bars = true, boxColor = PURPLE, pointColor = '#00e5ff' } = options;
   ctx.save();
+  const panels = bars ? layoutPanels(faces, imageWidth, imageHeight) : [];
   faces.forEach((face, i) => {
     const { x, y, width, height } = face.box;
     const line = Math.max(1.5, Math.min(width, height) / 60);
@@ -109,7 +148,7 @@ export function drawOverlay(
         ctx.fill();
       }
     }
-    if (bars) drawBars(ctx, face, panelLayout(face, imageWidth, imageHeight));
+    if (bars) drawBars(ctx, face, panels[i]);
   });
   ctx.restore();
 }

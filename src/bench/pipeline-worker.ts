@@ -1,0 +1,57 @@
+/**
+ * One engine's side of `ferkit bench pipeline`, in its own process so its peak memory is its own.
+ * argv: <ferkit|faceapi> <runs> <longSide> <detector> <photo…>; prints one JSON line.
+ */
+import { createAnalyzer } from '../analyzer.js';
+import { loadFaceApiPeer } from './faceapi-peer.js';
+import { loadBenchPhotos, median } from './photos.js';
+
+async function main(): Promise<void> {
+  const [engine, runsArg, sideArg, detector, ...paths] = process.argv.slice(2);
+  const runs = Number(runsArg);
+  const photos = await loadBenchPhotos(paths, Number(sideArg));
+  const t0 = performance.now();
+  let analyze: (i: number) => Promise<number>;
+  let dispose = async () => {};
+  let backend: string;
+  if (engine === 'ferkit') {
+    const analyzer = await createAnalyzer({ detector: detector as 'cnn' | 'haar' });
+    analyze = async (i) => (await analyzer.analyzeImage(photos[i].image)).faces.length;
+    dispose = () => analyzer.dispose();
+    backend = 'onnxruntime-node';
+  } else {
+    const peer = await loadFaceApiPeer();
+    analyze = async (i) => (await peer.analyze(photos[i].image)).length;
+    backend = peer.backend;
+  }
+  const loadMs = performance.now() - t0;
+  const perPhoto = [];
+  for (let i = 0; i < photos.length; i++) {
+    const faces = await analyze(i); // warm-up
+    await analyze(i);
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      await analyze(i);
+      times.push(performance.now() - t);
+    }
+    perPhoto.push({ name: photos[i].name, width: photos[i].image.width, height: photos[i].image.height, faces, medianMs: median(times), times });
+  }
+  await dispose();
+  const all = perPhoto.flatMap((p) => p.times);
+  console.log(
+    JSON.stringify({
+      engine,
+      backend,
+      loadMs,
+      medianMs: median(all),
+      perPhoto: perPhoto.map(({ times: _t, ...p }) => p),
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -2,8 +2,8 @@
  * Face alignment: a similarity transform (rotation, uniform scale, translation) that maps a face's
  * landmarks onto the canonical FER2013 framing, so in-the-wild faces look like the training data.
  */
-import { warpAffineGray } from '../image/ops.js';
-import type { GrayImage, Point } from '../types.js';
+import { warpAffineToGray } from '../image/ops.js';
+import type { GrayImage, Point, RgbImage } from '../types.js';
 import template from './fer-template.json' with { type: 'json' };
 
 /** The landmark indices the fit uses: brows, nose, eyes and mouth (17–67). The jaw line (0–16) moves with pose and hair. */
@@ -66,7 +66,7 @@ export function applySimilarity(t: Similarity, p: Point): Point {
   return [t.a * p[0] - t.b * p[1] + t.tx, t.b * p[0] + t.a * p[1] + t.ty];
 }
 
-/** The dst→src affine map [a, b, c, d, e, f] of the inverse similarity, for warpAffineGray. */
+/** The dst→src affine map [a, b, c, d, e, f] of the inverse similarity, for warpAffineToGray. */
 export function inverseAffine(t: Similarity): number[] {
   const det = t.a * t.a + t.b * t.b;
   const ia = t.a / det;
@@ -76,9 +76,9 @@ export function inverseAffine(t: Similarity): number[] {
 }
 
 /** The canonical grey crop (template.size²) of one face, given its 68 landmarks in image pixels. */
-export function alignFace(gray: GrayImage, landmarks: readonly Point[], tpl: AlignmentTemplate = FER2013_TEMPLATE): Uint8Array {
+export function alignFace(image: RgbImage | GrayImage, landmarks: readonly Point[], tpl: AlignmentTemplate = FER2013_TEMPLATE): Uint8Array {
   const src = ALIGNMENT_POINTS.map((i) => landmarks[i]);
   const dst = ALIGNMENT_POINTS.map((i) => tpl.points[i]);
   const t = fitSimilarity(src, dst);
-  return warpAffineGray(gray, inverseAffine(t), tpl.size, tpl.size);
+  return warpAffineToGray(image, inverseAffine(t), tpl.size, tpl.size);
 }

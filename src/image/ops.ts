@@ -91,28 +91,39 @@ export function cropRgb(image: RgbImage, box: Box, fill = 0): RgbImage {
 }
 
 /**
- * Sample a grey image through the affine map dst→src `[a, b, c, d, e, f]`
- * (srcX = a·x + b·y + c, srcY = d·x + e·y + f, at pixel centres), bilinear, edge-clamped.
+ * Sample an image through the affine map dst→src `[a, b, c, d, e, f]`
+ * (srcX = a·x + b·y + c, srcY = d·x + e·y + f, at pixel centres), bilinear, edge-clamped, to grey.
+ * RGB sources are converted per sampled pixel (BT.601), so a 48×48 face crop never pays for
+ * converting the whole photo.
  */
-export function warpAffineGray(src: GrayImage, m: readonly number[], width: number, height: number): Uint8Array {
+export function warpAffineToGray(src: RgbImage | GrayImage, m: readonly number[], width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
   const [a, b, c, d, e, f] = m;
   const W = src.width;
   const H = src.height;
+  const px = src.data;
+  const rgb = px.length === W * H * 3;
+  const lum = rgb
+    ? (i: number) => (px[3 * i] * 299 + px[3 * i + 1] * 587 + px[3 * i + 2] * 114) / 1000
+    : (i: number) => px[i];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const px = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
-      const py = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
-      const fx = Math.min(Math.max(px, 0), W - 1);
-      const fy = Math.min(Math.max(py, 0), H - 1);
+      const sx = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
+      const sy = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
+      const fx = Math.min(Math.max(sx, 0), W - 1);
+      const fy = Math.min(Math.max(sy, 0), H - 1);
       const x0 = Math.floor(fx);
       const y0 = Math.floor(fy);
       const x1 = Math.min(x0 + 1, W - 1);
       const y1 = Math.min(y0 + 1, H - 1);
       const wx = fx - x0;
       const wy = fy - y0;
-      const top = src.data[y0 * W + x0] + (src.data[y0 * W + x1] - src.data[y0 * W + x0]) * wx;
-      const bot = src.data[y1 * W + x0] + (src.data[y1 * W + x1] - src.data[y1 * W + x0]) * wx;
+      const p00 = lum(y0 * W + x0);
+      const p01 = lum(y0 * W + x1);
+      const p10 = lum(y1 * W + x0);
+      const p11 = lum(y1 * W + x1);
+      const top = p00 + (p01 - p00) * wx;
+      const bot = p10 + (p11 - p10) * wx;
       out[y * width + x] = top + (bot - top) * wy + 0.5;
     }
   }

@@ -3,7 +3,6 @@ import { alignFace } from '../align/align.js';
 import type { DetectOptions, FaceDetector } from '../detect/types.js';
 import type { ExpressionClassifier } from '../expression/classifier.js';
 import { toExpressionResult } from '../expression/classifier.js';
-import { rgbToGray } from '../image/ops.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { RgbImage } from '../types.js';
 import type { AnalysisResult } from './types.js';
@@ -25,18 +24,20 @@ export async function runPipeline(
   const t0 = now();
   const detections = await stages.detector.detect(image, detectOptions);
   const t1 = now();
-  const boxes = detections.map((d) => d.box);
-  const points = boxes.length ? await stages.landmarks.detect(image, boxes) : [];
+  const found = detections.map((d) => d.box);
+  const allPoints = found.length ? await stages.landmarks.detect(image, found) : [];
+  // a box entirely outside the image has no landmarks and cannot be aligned: drop it
+  const kept = detections.filter((_, i) => allPoints[i].length === 68);
+  const points = allPoints.filter((p) => p.length === 68);
   const t2 = now();
-  const gray = boxes.length ? rgbToGray(image) : null;
-  const crops = points.map((p) => alignFace(gray!, p));
+  const crops = points.map((p) => alignFace(image, p));
   const t3 = now();
   const probs = crops.length ? await stages.classifier.probabilities(crops) : [];
   const t4 = now();
   return {
     width: image.width,
     height: image.height,
-    faces: detections.map((d, i) => ({
+    faces: kept.map((d, i) => ({
       box: d.box,
       score: d.score,
       landmarks: points[i],

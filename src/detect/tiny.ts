@@ -1,0 +1,292 @@
+/**
+ * Face detection with face-api's TinyFaceDetector, converted to ONNX by src/convert/faceapi-tiny.ts.
+ *
+ * The network is a small depthwise-separable MobileNet-style backbone with a YOLOv2 head
+ * (face-api's src/tinyFaceDetector + src/tinyYolov2); about 0.2 G multiply-adds at 416 input,
+ * against 3.2 G for the SSD MobileNetV1 at 512. Everything face-api does around the network is
+ * reproduced here in TypeScript so that results match face-api's
+ * `detectAllFaces(input, new TinyFaceDetectorOptions({ inputSize, scoreThreshold }))`:
+ *   1. pre-processing — TinyYolov2Base.forwardInput → NetInput.toBatchTensor(S, false): pad the
+ *      image with zeros on the right or bottom to a square (NOT centred), then
+ *      tf.image.resizeBilinear to S x S (alignCorners = false, halfPixelCenters = false). The graph
+ *      then applies (x − MEAN_RGB) / 255 itself (face-api's normalize + div(255); it is 255, not 256);
+ *   2. decoding — TinyYolov2Base.extractBoxes: the head is [G, G, 5 anchors, 5] with G = S/32;
+ *      per cell/anchor score = sigmoid(t_o) (TinyFaceDetector has one class and no class scores, so
+ *      no class factor), kept when strictly above scoreThreshold; centre = (cell + sigmoid(t_xy)) / G,
+ *      size = exp(t_wh) · anchor / G, both multiplied by the correction factor S / round(side·S/maxSide)
+ *      per axis, which turns units of the padded square into units of the image;
+ *   3. selection — nonMaxSuppression(boxes · S, scores, 0.4): greedy, a box survives when its IoU
+ *      with every kept box is ≤ 0.4; best first;
+ *   4. mapping back — ObjectDetection: relative box × image width/height. face-api does NOT clip
+ *      these boxes to the image, and neither does this stage (ferkit's landmark stage clips).
+ *
+ * Host-neutral: it only sees the InferenceRuntime interface and RgbImage (no Node imports), so the
+ * browser build can use it.
+ */
+import { FerkitError } from '../errors.js';
+import { nonMaxSuppression, resampleBilinearTfPlanar } from '../image/ops.js';
+import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
+import type { Box, Detection, RgbImage } from '../types.js';
+import { onnxInputShape } from './ssd.js';
+import type { DetectOptions, FaceDetector } from './types.js';
+
+/** Tensor names of the converted model (the contract between converter and this stage). */
+export const TINY_IO = { input: 'input', output: 'grid' } as const;
+
+/** face-api's TinyFaceDetectorOptions default input size. */
+export const TINY_FACEAPI_INPUT_SIZE = 416;
+/**
+ * ferkit's default input size for the tiny detector (what the integrator should build by default).
+ * 416 is face-api's default; see test/tiny-detector.test.ts for recall against the SSD and timings.
+ */
+export const TINY_DEFAULT_INPUT_SIZE = 416;
+/** Input sizes must be multiples of this (the backbone downsamples by 32; face-api enforces it too). */
+export const TINY_STRIDE = 32;
+export const TINY_MIN_INPUT_SIZE = 64;
+export const TINY_MAX_INPUT_SIZE = 1024;
+
+/** face-api's tinyFaceDetector/const.ts: anchor (width, height) in grid cells, MEAN_RGB, IOU_THRESHOLD. */
+export const TINY_ANCHORS: readonly (readonly [number, number])[] = [
+  [1.603231, 2.094468],
+  [6.041143, 7.080126],
+  [2.882459, 3.518061],
+  [4.266906, 5.178857],
+  [9.041765, 10.66308],
+];
+export const TINY_MEAN_RGB = [117.001, 114.697, 97.404] as const;
+export const TINY_IOU_THRESHOLD = 0.4;
+/** Values per anchor in the head: tx, ty, tw, th, objectness (boxEncodingSize 5: no class scores). */
+export const TINY_BOX_ENCODING = 5;
+
+/** Throws a RangeError unless `inputSize` is a multiple of 32 in TINY_MIN_INPUT_SIZE..TINY_MAX_INPUT_SIZE. */
+export function checkTinyInputSize(inputSize: number): void {
+  if (
+    !Number.isInteger(inputSize) ||
+    inputSize % TINY_STRIDE !== 0 ||
+    inputSize < TINY_MIN_INPUT_SIZE ||
+    inputSize > TINY_MAX_INPUT_SIZE
+  ) {
+    throw new RangeError(
+      `tiny face detector input size must be a multiple of ${TINY_STRIDE} in ${TINY_MIN_INPUT_SIZE}..${TINY_MAX_INPUT_SIZE}, got ${inputSize}`,
+    );
+  }
+}
+
+/** Side of the output grid for input size S (S/32). */
+export function tinyGridSize(inputSize: number): number {
+  return inputSize / TINY_STRIDE;
+}
+
+export interface TinyDetectorOptions {
+  /** The ONNX model bytes (tiny_face_detector_<S>.onnx). */
+  model: Uint8Array;
+  /** Names the model in error messages (a path or an id). */
+  source?: string;
+  /** Intra-op threads; 0 lets the engine choose. */
+  threads?: number;
+  /**
+   * The model's square input size (its card's input.inputSize). Read from the model's declared
+   * input shape when omitted; when given it must agree with it (E_MODEL otherwise).
+   */
+  inputSize?: number;
+}
+
+export interface TinyDetectOptions extends DetectOptions {
+  /** Minimum face score, exclusive (face-api's scoreThreshold). Default 0.5, face-api's. */
+  scoreThreshold?: number;
+  /** NMS overlap: a box is dropped when its IoU with a better kept box is above this. Default 0.4, face-api's. */
+  iouThreshold?: number;
+  /** At most this many faces, best first. Default 100 (face-api has no limit). */
+  maxFaces?: number;
+  /** Drop faces whose box is narrower or shorter than this many image pixels (after NMS). Default 0. */
+  minFaceSize?: number;
+}
+
+export interface TinyDetector extends FaceDetector {
+  readonly name: 'tiny-face-detector';
+  /** The square input size the model runs at. */
+  readonly inputSize: number;
+  /** Faces in `image`, best first, boxes in the image's pixels (unclipped, as face-api's). */
+  detect(image: RgbImage, options?: TinyDetectOptions): Promise<Detection[]>;
+  dispose(): Promise<void>;
+}
+
+function checkImage(image: RgbImage): void {
+  const { width, height, data } = image ?? {};
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new FerkitError('E_INPUT', `image: width and height must be positive integers, got ${width}x${height}`);
+  }
+  if (!data || data.length !== width * height * 3) {
+    throw new FerkitError('E_INPUT', `image: expected ${width * height * 3} RGB bytes, got ${data?.length}`);
+  }
+}
+
+function resolveDetectOptions(options: TinyDetectOptions): Required<TinyDetectOptions> {
+  const o = { scoreThreshold: 0.5, iouThreshold: TINY_IOU_THRESHOLD, maxFaces: 100, minFaceSize: 0, ...options };
+  const bad = (what: string) => new FerkitError('E_INPUT', `detect: ${what}`);
+  if (!(o.scoreThreshold >= 0 && o.scoreThreshold < 1))
+    throw bad(`scoreThreshold must be in [0, 1), got ${o.scoreThreshold}`);
+  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw bad(`iouThreshold must be in (0, 1], got ${o.iouThreshold}`);
+  if (!Number.isInteger(o.maxFaces) || o.maxFaces < 1)
+    throw bad(`maxFaces must be a positive integer, got ${o.maxFaces}`);
+  if (!(o.minFaceSize >= 0)) throw bad(`minFaceSize must be ≥ 0, got ${o.minFaceSize}`);
+  return o;
+}
+
+/**
+ * face-api's input tensor for one image: planar RGB float32 [3, S, S] in 0..255, the image
+ * zero-padded on the right/bottom to a square and resized with TF's legacy bilinear mapping
+ * (NetInput.toBatchTensor(S, false)). Writes into `out` when given (3·S·S values).
+ */
+export function tinyInputTensor(image: RgbImage, inputSize: number, out?: Float32Array): Float32Array {
+  checkImage(image);
+  const side = Math.max(image.width, image.height);
+  const buf = out ?? new Float32Array(3 * inputSize * inputSize);
+  resampleBilinearTfPlanar(
+    image,
+    { x: 0, y: 0, width: image.width, height: image.height },
+    { width: side, height: side, offsetX: 0, offsetY: 0 },
+    inputSize,
+    inputSize,
+    buf,
+  );
+  return buf;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * Decodes the raw head of one image into detections in image pixels (steps 2–4 above).
+ * `grid` is the model's output for that image, [G, G, 5, 5] (row, column, anchor, [tx, ty, tw, th, to])
+ * flattened, G = S/32.
+ */
+export function decodeTinyOutput(
+  grid: Float32Array,
+  imageWidth: number,
+  imageHeight: number,
+  inputSize: number,
+  options: TinyDetectOptions = {},
+): Detection[] {
+  const { scoreThreshold, iouThreshold, maxFaces, minFaceSize } = resolveDetectOptions(options);
+  const numCells = tinyGridSize(inputSize);
+  const numAnchors = TINY_ANCHORS.length;
+  if (grid.length < numCells * numCells * numAnchors * TINY_BOX_ENCODING) {
+    throw new FerkitError(
+      'E_MODEL',
+      `tiny detector: head has ${grid.length} values, expected ${numCells}x${numCells}x5x5`,
+    );
+  }
+  // getReshapedInputDimensions + extractBoxes' correction factors.
+  const scale = inputSize / Math.max(imageWidth, imageHeight);
+  const reshapedW = Math.round(imageWidth * scale);
+  const reshapedH = Math.round(imageHeight * scale);
+  const side = Math.max(reshapedW, reshapedH);
+  const corrX = side / reshapedW;
+  const corrY = side / reshapedH;
+
+  const boxes: Box[] = []; // relative to the image (0..1 inside it)
+  const scores: number[] = [];
+  for (let row = 0; row < numCells; row++) {
+    for (let col = 0; col < numCells; col++) {
+      for (let a = 0; a < numAnchors; a++) {
+        const o = ((row * numCells + col) * numAnchors + a) * TINY_BOX_ENCODING;
+        const score = sigmoid(grid[o + 4]);
+        if (scoreThreshold && !(score > scoreThreshold)) continue;
+        const ctX = ((col + sigmoid(grid[o])) / numCells) * corrX;
+        const ctY = ((row + sigmoid(grid[o + 1])) / numCells) * corrY;
+        const w = ((Math.exp(grid[o + 2]) * TINY_ANCHORS[a][0]) / numCells) * corrX;
+        const h = ((Math.exp(grid[o + 3]) * TINY_ANCHORS[a][1]) / numCells) * corrY;
+        boxes.push({ x: ctX - w / 2, y: ctY - h / 2, width: w, height: h });
+        scores.push(score);
+      }
+    }
+  }
+  // face-api runs NMS on the boxes rescaled by S (IoU is scale-invariant; kept for exactness).
+  const kept = nonMaxSuppression(
+    boxes.map((b) => ({
+      x: b.x * inputSize,
+      y: b.y * inputSize,
+      width: b.width * inputSize,
+      height: b.height * inputSize,
+    })),
+    scores,
+    iouThreshold,
+  );
+  const detections: Detection[] = [];
+  for (const k of kept) {
+    const b = boxes[k];
+    const box = {
+      x: b.x * imageWidth,
+      y: b.y * imageHeight,
+      width: b.width * imageWidth,
+      height: b.height * imageHeight,
+    };
+    if (box.width < minFaceSize || box.height < minFaceSize) continue;
+    detections.push({ box, score: scores[k] });
+    if (detections.length >= maxFaces) break;
+  }
+  return detections;
+}
+
+/** Loads the converted tiny face detector; the returned detector owns its session until dispose(). */
+export async function createTinyFaceDetector(
+  runtime: InferenceRuntime,
+  options: TinyDetectorOptions,
+): Promise<TinyDetector> {
+  const source = options.source ?? 'tiny_face_detector.onnx';
+  const wanted = options.inputSize;
+  if (wanted !== undefined) {
+    try {
+      checkTinyInputSize(wanted);
+    } catch (e) {
+      throw new FerkitError('E_INPUT', `tiny detector: ${(e as Error).message}`);
+    }
+  }
+  const shape = options.model ? onnxInputShape(options.model, TINY_IO.input) : null;
+  const declared =
+    shape && shape.length === 4 && typeof shape[2] === 'number' && shape[2] === shape[3] ? shape[2] : null;
+  if (declared !== null && wanted !== undefined && declared !== wanted) {
+    throw new FerkitError(
+      'E_MODEL',
+      `${source}: model input is ${declared}x${declared}, but inputSize ${wanted} was given`,
+    );
+  }
+  const inputSize = declared ?? wanted;
+  if (inputSize === undefined) {
+    throw new FerkitError(
+      'E_MODEL',
+      `${source}: cannot tell the tiny detector's input size (input shape ${shape ? `[${shape}]` : 'unreadable'}); pass inputSize`,
+    );
+  }
+  try {
+    checkTinyInputSize(inputSize);
+  } catch (e) {
+    throw new FerkitError('E_MODEL', `${source}: ${(e as Error).message}`);
+  }
+  let session: ModelSession | null = await runtime.createSession(options.model, source, { threads: options.threads });
+  if (!session.inputNames.includes(TINY_IO.input) || !session.outputNames.includes(TINY_IO.output)) {
+    const { inputNames, outputNames } = session;
+    await session.dispose();
+    throw new FerkitError(
+      'E_MODEL',
+      `${source}: not a ferkit tiny face detector model (inputs [${inputNames}], outputs [${outputNames}]; expected input '${TINY_IO.input}' and output '${TINY_IO.output}')`,
+    );
+  }
+  return {
+    name: 'tiny-face-detector',
+    inputSize,
+    async detect(image: RgbImage, detectOptions: TinyDetectOptions = {}): Promise<Detection[]> {
+      const s = session;
+      if (!s) throw new FerkitError('E_DISPOSED', 'tiny face detector used after dispose()');
+      resolveDetectOptions(detectOptions); // reject bad options before spending an inference on them
+      const input = tinyInputTensor(image, inputSize);
+      const out = await s.run({ [TINY_IO.input]: { data: input, dims: [1, 3, inputSize, inputSize] } });
+      return decodeTinyOutput(out[TINY_IO.output].data, image.width, image.height, inputSize, detectOptions);
+    },
+    async dispose() {
+      const s = session;
+      session = null;
+      await s?.dispose();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { availableParallelism } from 'node:os';
+import { createServer, SERVER_DEFAULTS } from '../server/app.js';
+import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+
+const help = `Usage: ferkit serve [options]
+
+An HTTP + WebSocket server for expression recognition (fastify). Inference runs in a pool
+of worker threads (one analyzer with threads=1 each) behind a bounded queue.
+
+Endpoints:
+  POST /v1/analyze     image as the raw body (Content-Type image/* or
+                       application/octet-stream) or multipart/form-data field "file"
+                       → JSON { width, height, faces, timings }
+                       ?annotate=1 → annotated JPEG (&format=png for PNG)
+                       ?timeout=MS → a shorter per-request deadline
+  GET  /v1/models      models in use and limits
+  GET  /v1/stream      WebSocket: send binary JPEG/PNG frames, get one JSON message per
+                       frame with tracked faces (stable ids, smoothed probabilities)
+  GET  /healthz        200 when ready
+  GET  /metrics        Prometheus metrics
+  GET  /openapi.json   OpenAPI 3 document
+
+Errors are JSON { error, code }: 400 undecodable/empty image, 413 body or image too
+large, 415 wrong content type, 500 worker crashed (it is replaced), 503 queue full
+(with Retry-After), 504 timed out. SIGTERM/SIGINT: stop accepting, finish in-flight
+requests, stop the workers, exit 0.
+
+Options:
+  --port N            port (default ${SERVER_DEFAULTS.port}; 0 = any free port)
+  --host ADDR         address to bind (default ${SERVER_DEFAULTS.host}; 0.0.0.0 for all)
+  --workers N         inference workers (default: cores, here ${availableParallelism()})
+  --queue N           requests that may wait for a worker before 503 (default 4×workers)
+  --timeout MS        per-request deadline (default ${SERVER_DEFAULTS.timeoutMs})
+  --max-bytes B       largest request body (default ${SERVER_DEFAULTS.maxBytes})
+  --max-pixels P      largest image in pixels (default ${SERVER_DEFAULTS.maxPixels})
+  --grace MS          longest a graceful shutdown may take before exit 1 (default 30000)
+  --detector cnn|haar face detector (default cnn)
+  --min-face PX       ignore faces smaller than PX pixels (default 24)
+  --threshold S       detector confidence threshold 0..1 (default 0.5)
+  --model NAME|PATH   expression model
+  --log               log each request (JSON lines on stdout)
+  -h, --help          this help
+
+Example:
+  ferkit serve --port 8080 &
+  curl -s --data-binary @photo.jpg -H 'Content-Type: image/jpeg' localhost:8080/v1/analyze`;
+
+const command: Command = {
+  name: 'serve',
+  summary: 'HTTP/WebSocket server (worker pool, bounded queue, metrics, OpenAPI)',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      workers: { type: 'string' },
+      queue: { type: 'string' },
+      timeout: { type: 'string' },
+      'max-bytes': { type: 'string' },
+      'max-pixels': { type: 'string' },
+      grace: { type: 'string' },
+      detector: { type: 'string' },
+      'min-face': { type: 'string' },
+      threshold: { type: 'string' },
+      model: { type: 'string' },
+      log: { type: 'boolean' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const int = (v: string | undefined, flag: string, min: number, max: number) => {
+      const n = parseNumber(v, flag, min, max);
+      if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag}: expected a whole number, got "${v}"`);
+      return n;
+    };
+    const grace = int(values.grace, '--grace', 0, 3_600_000) ?? 30_000;
+    const t0 = performance.now();
+    const server = await createServer({
+      port: int(values.port, '--port', 0, 65535),
+      host: values.host,
+      workers: int(values.workers, '--workers', 1, 256),
+      queue: int(values.queue, '--queue', 0, 100_000),
+      timeoutMs: int(values.timeout, '--timeout', 1, 3_600_000),
+      maxBytes: int(values['max-bytes'], '--max-bytes', 1, 2 ** 31),
+      maxPixels: int(values['max-pixels'], '--max-pixels', 1, 1e9),
+      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
+      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
+      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
+      expressionModel: values.model,
+      logger: values.log === true,
+      testHooks: process.env.FERKIT_SERVER_TEST_HOOKS === '1',
+    });
+    const url = await server.listen();
+    const o = server.options;
+    console.log(
+      `ferkit serve: listening on ${url} (${o.workers} worker${o.workers === 1 ? '' : 's'}, queue ${o.queue}, timeout ${o.timeoutMs} ms, ` +
+        `max ${o.maxBytes} bytes / ${o.maxPixels} px; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          console.error(`ferkit serve: ${signal} again, exiting now`);
+          process.exit(1);
+        }
+        stopping = true;
+        console.log(`ferkit serve: ${signal}: finishing in-flight requests…`);
+        const deadline = setTimeout(() => {
+          console.error(`ferkit serve: shutdown took over ${grace} ms, exiting`);
+          process.exit(1);
+        }, grace);
+        deadline.unref();
+        server.close().then(
+          () => {
+            clearTimeout(deadline);
+            console.log('ferkit serve: stopped');
+            resolve(0);
+          },
+          (e) => {
+            console.error(`ferkit serve: error while stopping: ${(e as Error).message}`);
+            resolve(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};
+
+export default command;

@@ -1,0 +1,373 @@
+/**
+ * `ferkit serve` as a child process on an ephemeral loopback port (needs `npx tsc` first: the
+ * worker threads run dist/server/worker.js). One worker, queue 1, test hooks on
+ * (FERKIT_SERVER_TEST_HOOKS=1: `x-ferkit-test-delay` / `x-ferkit-test-crash` headers).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { resolve } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+const MAIN = resolve('dist/cli/main.js');
+const PHOTO = resolve('node_modules/@vladmandic/face-api/demo/sample1.jpg');
+const MAX_BYTES = 1_500_000;
+const MAX_PIXELS = 3_000_000;
+
+interface Res {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  ms: number;
+}
+
+/** A raw HTTP request that tolerates the server answering before the whole body is sent. */
+function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<Res> {
+  const url = new URL(path, base);
+  const t0 = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        headers: { ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            ms: performance.now() - t0,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+const json = (r: Res) => JSON.parse(r.body.toString('utf8'));
+
+function expectError(r: Res, status: number, code?: string) {
+  expect(r.status).toBe(status);
+  expect(String(r.headers['content-type'])).toMatch(/application\/json/);
+  const j = json(r);
+  expect(typeof j.error).toBe('string');
+  expect(typeof j.code).toBe('string');
+  if (code) expect(j.code).toBe(code);
+}
+
+function startServer(args: string[]): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
+    env: { ...process.env, FERKIT_SERVER_TEST_HOOKS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 90_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        res({ child, base: m[1], output: () => out });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => rej(new Error(`server exited (${code}) before listening:\n${out}`)));
+  });
+}
+
+function wsExchange(
+  base: string,
+  frames: (Buffer | string)[],
+  timeoutMs = 30_000,
+): Promise<{ replies: Record<string, unknown>[]; openAfter: boolean }> {
+  return new Promise((res, rej) => {
+    const ws = new WebSocket(base.replace('http', 'ws') + '/v1/stream');
+    const replies: Record<string, unknown>[] = [];
+    const timer = setTimeout(() => {
+      ws.terminate();
+      rej(
+        new Error(
+          `WebSocket: ${replies.length} of ${frames.length} replies in time: ${JSON.stringify(replies.map((r) => ({ frame: r.frame, code: r.code, n: (r.faces as unknown[] | undefined)?.length })))}`,
+        ),
+      );
+    }, timeoutMs);
+    ws.on('open', () => {
+      for (const f of frames) ws.send(f, { binary: typeof f !== 'string' });
+    });
+    ws.on('message', (m: Buffer) => {
+      replies.push(JSON.parse(m.toString()));
+      if (replies.length === frames.length) {
+        clearTimeout(timer);
+        const openAfter = ws.readyState === WebSocket.OPEN;
+        ws.close();
+        res({ replies, openAfter });
+      }
+    });
+    ws.on('error', (e: Error) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+  });
+}
+
+describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let base: string;
+  let jpeg: Buffer;
+  beforeAll(async () => {
+    jpeg = await sharp(PHOTO).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
+    server = await startServer([
+      '--workers',
+      '1',
+      '--queue',
+      '1',
+      '--timeout',
+      '30000',
+      '--max-bytes',
+      String(MAX_BYTES),
+      '--max-pixels',
+      String(MAX_PIXELS),
+    ]);
+    base = server.base;
+  });
+  afterAll(() => {
+    if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+  });
+
+  it('GET /healthz, /openapi.json, /v1/models', async () => {
+    const h = await http(base, 'GET', '/healthz');
+    expect(h.status).toBe(200);
+    expect(json(h).status).toBe('ok');
+    const doc = json(await http(base, 'GET', '/openapi.json'));
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/analyze', '/v1/models', '/v1/stream', '/healthz', '/metrics']),
+    );
+    const models = json(await http(base, 'GET', '/v1/models'));
+    expect(models.expression.name).toBeTruthy();
+    expect(models.limits).toMatchObject({ maxBytes: MAX_BYTES, maxPixels: MAX_PIXELS });
+    expectError(await http(base, 'GET', '/nope'), 404, 'E_NOT_FOUND');
+    expectError(await http(base, 'GET', '/v1/stream'), 426, 'E_UPGRADE_REQUIRED');
+  });
+
+  it('POST /v1/analyze: raw body and multipart → { width, height, faces, timings }; annotate=1 → JPEG / PNG', async () => {
+    const r = await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'image/jpeg' });
+    expect(r.status).toBe(200);
+    const j = json(r);
+    expect(Object.keys(j).sort()).toEqual(['faces', 'height', 'timings', 'width']);
+    expect([j.width, j.height]).toEqual([640, 480]);
+    expect(j.faces.length).toBeGreaterThanOrEqual(1);
+    expect(j.faces[0].landmarks).toHaveLength(68);
+    expect(
+      Object.values(j.faces[0].expression.probabilities as Record<string, number>).reduce((s, v) => s + v, 0),
+    ).toBeCloseTo(1, 2);
+    expect(j.timings.total).toBeGreaterThan(0);
+
+    const octet = await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'application/octet-stream' });
+    expect(json(octet).faces.length).toBe(j.faces.length);
+
+    const form = new FormData();
+    form.append('note', 'hello');
+    form.append('file', new Blob([jpeg], { type: 'image/jpeg' }), 'photo.jpg');
+    const m = await fetch(`${base}/v1/analyze`, { method: 'POST', body: form });
+    expect(m.status).toBe(200);
+    expect(((await m.json()) as { faces: unknown[] }).faces.length).toBe(j.faces.length);
+
+    const a = await http(base, 'POST', '/v1/analyze?annotate=1', jpeg, { 'content-type': 'image/jpeg' });
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe('image/jpeg');
+    expect(await sharp(a.body).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 480 });
+    const p = await http(base, 'POST', '/v1/analyze?annotate=1&format=png', jpeg, { 'content-type': 'image/jpeg' });
+    expect(p.headers['content-type']).toBe('image/png');
+    expect((await sharp(p.body).metadata()).format).toBe('png');
+  }, 60_000);
+
+  it('413 over the byte or pixel limit, 415 wrong content type, 400 undecodable (JSON { error, code })', async () => {
+    const big = Buffer.alloc(MAX_BYTES + 10, 7);
+    expectError(await http(base, 'POST', '/v1/analyze', big, { 'content-type': 'image/jpeg' }), 413, 'E_TOO_LARGE');
+    const form = new FormData();
+    form.append('file', new Blob([big], { type: 'image/jpeg' }), 'big.jpg');
+    const mf = await fetch(`${base}/v1/analyze`, { method: 'POST', body: form });
+    expect(mf.status).toBe(413);
+    expect(((await mf.json()) as { code: string }).code).toBe('E_TOO_LARGE');
+    const huge = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    expect(huge.length).toBeLessThan(MAX_BYTES);
+    expectError(await http(base, 'POST', '/v1/analyze', huge, { 'content-type': 'image/png' }), 413, 'E_TOO_LARGE');
+
+    expectError(
+      await http(base, 'POST', '/v1/analyze', '{"image":"x"}', { 'content-type': 'application/json' }),
+      415,
+      'E_MEDIA_TYPE',
+    );
+    expectError(
+      await http(base, 'POST', '/v1/analyze', 'hello', { 'content-type': 'text/plain' }),
+      415,
+      'E_MEDIA_TYPE',
+    );
+    expectError(
+      await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'application/x-whatever' }),
+      415,
+      'E_MEDIA_TYPE',
+    );
+    expectError(await http(base, 'POST', '/v1/analyze', jpeg), 415, 'E_MEDIA_TYPE');
+
+    expectError(
+      await http(base, 'POST', '/v1/analyze', Buffer.from('definitely not an image'), { 'content-type': 'image/jpeg' }),
+      400,
+      'E_DECODE',
+    );
+    expectError(
+      await http(base, 'POST', '/v1/analyze', jpeg.subarray(0, jpeg.length >> 1), { 'content-type': 'image/jpeg' }),
+      400,
+      'E_DECODE',
+    );
+    const empty = await http(base, 'POST', '/v1/analyze', Buffer.alloc(0), { 'content-type': 'image/jpeg' });
+    expect(empty.status).toBe(400);
+    const noFile = new FormData();
+    noFile.append('note', 'no file here');
+    expect((await fetch(`${base}/v1/analyze`, { method: 'POST', body: noFile })).status).toBe(400);
+    expectError(
+      await http(base, 'POST', '/v1/analyze', '--nope\r\ngarbage', {
+        'content-type': 'multipart/form-data; boundary=XyZ',
+      }),
+      400,
+    );
+    expectError(
+      await http(base, 'POST', '/v1/analyze?format=gif&annotate=1', jpeg, { 'content-type': 'image/jpeg' }),
+      400,
+    );
+  }, 60_000);
+
+  it('503 with Retry-After when the queue (1) is full; 504 past the deadline', async () => {
+    // each request holds the single worker ~1.2 s: 1 runs, 1 waits, the rest are shed at once
+    const flood = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'image/jpeg', 'x-ferkit-test-delay': '1200' }),
+      ),
+    );
+    const ok = flood.filter((r) => r.status === 200);
+    const shed = flood.filter((r) => r.status === 503);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(ok.length + shed.length).toBe(8);
+    expect(shed.length).toBeGreaterThanOrEqual(5);
+    for (const r of shed) {
+      expectError(r, 503, 'E_BUSY');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(r.ms).toBeLessThan(2000); // shed without waiting for a worker (each holds it 1.2 s)
+    }
+    const t = await http(base, 'POST', '/v1/analyze?timeout=50', jpeg, {
+      'content-type': 'image/jpeg',
+      'x-ferkit-test-delay': '500',
+    });
+    expectError(t, 504, 'E_TIMEOUT');
+  }, 60_000);
+
+  it('a crashing worker fails its request with 500 and is replaced', async () => {
+    // wait for the worker to be free (the 504's task finishes in the background)
+    for (let i = 0; i < 50 && json(await http(base, 'GET', '/healthz')).inFlight > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expectError(
+      await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'image/jpeg', 'x-ferkit-test-crash': '1' }),
+      500,
+      'E_WORKER',
+    );
+    let ok = false;
+    for (let i = 0; i < 120 && !ok; i++) {
+      const r = await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'image/jpeg' });
+      ok = r.status === 200;
+      if (!ok) await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(ok).toBe(true);
+    const metrics = (await http(base, 'GET', '/metrics')).body.toString();
+    expect(metrics).toMatch(/^ferkit_worker_restarts_total 1$/m);
+  }, 90_000);
+
+  it('GET /metrics: request counts by route/status, latency histogram, queue, in-flight, workers, RSS', async () => {
+    const r = await http(base, 'GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(String(r.headers['content-type'])).toMatch(/^text\/plain/);
+    const t = r.body.toString();
+    expect(t).toMatch(/^ferkit_http_requests_total\{method="POST",route="\/v1\/analyze",status="200"\} \d+$/m);
+    expect(t).toMatch(/^ferkit_http_requests_total\{method="POST",route="\/v1\/analyze",status="503"\} \d+$/m);
+    expect(t).toMatch(/^ferkit_http_requests_total\{method="POST",route="\/v1\/analyze",status="413"\} \d+$/m);
+    expect(t).toMatch(
+      /^ferkit_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/analyze",le="\+Inf"\} \d+$/m,
+    );
+    expect(t).toMatch(/^# TYPE ferkit_http_request_duration_seconds histogram$/m);
+    for (const g of ['ferkit_queue_depth', 'ferkit_in_flight', 'ferkit_workers', 'process_resident_memory_bytes'])
+      expect(t).toMatch(new RegExp(`^${g} \\d+$`, 'm'));
+    expect(t).toMatch(/^ferkit_workers 1$/m);
+  });
+
+  it('WebSocket /v1/stream: tracked faces per frame, errors for bad frames, socket stays open', async () => {
+    const cropped = await sharp(jpeg).extract({ left: 0, top: 0, width: 634, height: 480 }).toBuffer();
+    const shifted = await sharp(cropped).extend({ left: 6, background: '#000' }).jpeg({ quality: 90 }).toBuffer();
+    expect((await sharp(shifted).metadata()).width).toBe(640);
+    const { replies, openAfter } = await wsExchange(base, [
+      jpeg,
+      Buffer.from('garbage bytes'),
+      'a text frame',
+      shifted,
+    ]);
+    expect(openAfter).toBe(true);
+    const byFrame = Object.fromEntries(replies.map((r) => [r.frame as number, r]));
+    const f0 = byFrame[0] as {
+      faces: { id: number; box: { x: number }; probabilities: Record<string, number> }[];
+      width: number;
+    };
+    expect(f0.width).toBe(640);
+    expect(f0.faces.length).toBeGreaterThanOrEqual(1);
+    expect(byFrame[1]).toMatchObject({ code: 'E_DECODE' });
+    expect(typeof byFrame[1].error).toBe('string');
+    expect(byFrame[2]).toMatchObject({ code: 'E_INPUT' });
+    const f3 = byFrame[3] as typeof f0;
+    // the same faces, moved 6 px: the per-connection tracker keeps their ids
+    expect(f3.faces.map((f) => f.id).sort()).toEqual(f0.faces.map((f) => f.id).sort());
+    // a new connection has its own tracker: ids start again
+    const again = await wsExchange(base, [jpeg]);
+    expect((again.replies[0].faces as { id: number }[]).map((f) => f.id).sort()).toEqual(
+      f0.faces.map((f) => f.id).sort(),
+    );
+  }, 60_000);
+
+  it('SIGTERM: finishes the in-flight request, refuses new work, exits 0', async () => {
+    const inflight = http(base, 'POST', '/v1/analyze', jpeg, {
+      'content-type': 'image/jpeg',
+      'x-ferkit-test-delay': '1500',
+      connection: 'close',
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    const exited = new Promise<number | null>((r) => server.child.on('exit', (code) => r(code)));
+    server.child.kill('SIGTERM');
+    const res = await inflight;
+    expect(res.status).toBe(200);
+    expect(json(res).faces.length).toBeGreaterThanOrEqual(1);
+    const code = await exited;
+    expect(code).toBe(0);
+    expect(server.output()).toMatch(/SIGTERM: finishing in-flight/);
+    await expect(http(base, 'GET', '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  }, 60_000);
+});

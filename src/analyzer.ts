@@ -18,7 +18,10 @@ import type { RgbImage } from './types.js';
 export interface AnalyzerOptions {
   /** Face detector: 'cnn' (SSD MobileNetV1, default) or 'haar' (OpenCV's frontal-face cascade, as in the paper). */
   detector?: DetectorKind;
-  /** Minimum detector confidence, 0..1 (default 0.5). */
+  /**
+   * Minimum detector confidence, 0..1. Default: the detector's own (0.3 for the 320-px SSD, whose
+   * scores on small faces run lower than face-api's 512-px original; Haar keeps its neighbour rule).
+   */
   scoreThreshold?: number;
   /** Faces smaller than this many pixels (box side) are ignored (default 24). */
   minFaceSize?: number;
@@ -38,7 +41,6 @@ export interface AnalyzerOptions {
 
 export const ANALYZER_DEFAULTS = {
   detector: 'cnn',
-  scoreThreshold: 0.5,
   minFaceSize: 24,
   maxFaces: 100,
   expressionModel: DEFAULT_EXPRESSION_MODEL,
@@ -106,7 +108,7 @@ function validateOptions(o: AnalyzerOptions): void {
     throw new FerkitError('E_INPUT', `options.${field}: ${why}`);
   };
   if (o.detector !== 'cnn' && o.detector !== 'haar') bad('detector', `expected "cnn" or "haar", got ${JSON.stringify(o.detector)}`);
-  if (!(o.scoreThreshold! >= 0 && o.scoreThreshold! <= 1)) bad('scoreThreshold', 'must be between 0 and 1');
+  if (o.scoreThreshold !== undefined && !(o.scoreThreshold >= 0 && o.scoreThreshold <= 1)) bad('scoreThreshold', 'must be between 0 and 1');
   if (!(o.minFaceSize! >= 0)) bad('minFaceSize', 'must be ≥ 0');
   if (!(Number.isInteger(o.maxFaces) && o.maxFaces! > 0)) bad('maxFaces', 'must be a positive integer');
   if (o.tta !== undefined && o.tta !== 'none' && o.tta !== 'flip') bad('tta', 'expected "none" or "flip"');

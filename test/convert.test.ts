@@ -18,7 +18,14 @@ import {
   type ModelCard,
 } from '../src/convert/main.js';
 import { GraphBuilder, hwc1ToC1hw, hwioToOihw, tfConvSame, tfSamePads } from '../src/convert/onnx-writer.js';
-import { createSsdDetector, decodeSsdBox, SSD_INPUT_SIZE, SSD_NUM_ANCHORS, ssdInputTensor } from '../src/detect/ssd.js';
+import {
+  createSsdDetector,
+  decodeSsdBox,
+  SSD_DEFAULT_INPUT_SIZE,
+  SSD_INPUT_SIZE,
+  SSD_NUM_ANCHORS,
+  ssdInputTensor,
+} from '../src/detect/ssd.js';
 import { FerkitError } from '../src/errors.js';
 import {
   createLandmarkModel,
@@ -202,14 +209,16 @@ describe('ensureFaceApiModels', () => {
     const log: string[] = [];
     const paths = await ensureFaceApiModels(dir, { log: (m) => log.push(m) });
     expect(log).toHaveLength(2);
-    expect(paths.ssd.model).toBe(join(dir, 'ssd_mobilenetv1.onnx'));
+    expect(paths.ssd.model).toBe(join(dir, `ssd_mobilenetv1_${SSD_DEFAULT_INPUT_SIZE}.onnx`));
+    expect(paths.ssdBySize).toEqual({ [SSD_DEFAULT_INPUT_SIZE]: paths.ssd });
     expect(paths.landmark68.model).toBe(join(dir, 'face_landmark_68.onnx'));
 
     const card = JSON.parse(await readFile(paths.ssd.card, 'utf8')) as ModelCard;
     expect(card.converter.version).toBe(CONVERTER_VERSION);
     expect(card.input).toMatchObject({
       name: 'input',
-      shape: ['N', 3, 512, 512],
+      shape: ['N', 3, SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_INPUT_SIZE],
+      inputSize: SSD_DEFAULT_INPUT_SIZE,
       pixelRange: [0, 255],
       channelOrder: 'RGB',
     });
@@ -247,13 +256,15 @@ describe('ensureFaceApiModels', () => {
   });
 
   it("converted graphs reproduce face-api's network outputs on the same input tensors", async () => {
-    const paths = await ensureFaceApiModels(join(work, 'cache'));
+    // face-api's own 512 input: ferkit's default size differs, so ask for 512 explicitly.
+    const paths = await ensureFaceApiModels(join(work, 'cache'), { ssdSizes: [512] });
+    const ssd512 = paths.ssdBySize[512];
     const mdir = faceApiWeightsDir();
     await faceapi.nets.ssdMobilenetv1.loadFromDisk(mdir);
     await faceapi.nets.faceLandmark68Net.loadFromDisk(mdir);
 
     // SSD: one 512x512 input, all 5118 anchors' scores and decoded boxes.
-    const ssdSession = await nodeRuntime.createSession(await readFile(paths.ssd.model), paths.ssd.model);
+    const ssdSession = await nodeRuntime.createSession(await readFile(ssd512.model), ssd512.model);
     const input = ssdInputTensor(image);
     const out = await ssdSession.run({ input: { data: input, dims: [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE] } });
     await ssdSession.dispose();

@@ -1,6 +1,7 @@
 /**
- * ferkit's SSD stage against face-api itself (tfjs wasm backend) on the six demo photos, plus the
- * TF-legacy resampling it relies on, option checks, and an informational timing on an 800-px photo.
+ * ferkit's SSD stage against face-api itself (tfjs wasm backend) on the six demo photos: exact
+ * parity at face-api's 512 input, and recall of the smaller default input size; plus the TF-legacy
+ * resampling it relies on, option checks, and an informational timing on an 800-px photo.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFaceApiModels, faceApiWeightsDir } from '../src/convert/main.js';
-import { createSsdDetector, type SsdDetector } from '../src/detect/ssd.js';
+import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, type SsdDetector } from '../src/detect/ssd.js';
 import { FerkitError } from '../src/errors.js';
 import { cropRgb, iou, resampleBilinearTfPlanar } from '../src/image/ops.js';
 import { createLandmarkModel } from '../src/landmarks/landmark68.js';
@@ -31,7 +32,10 @@ async function loadSample(i: number, width?: number): Promise<RgbImage> {
 // biome-ignore lint/suspicious/noExplicitAny: face-api result objects
 const toBox = (b: any): Box => ({ x: b.x, y: b.y, width: b.width, height: b.height });
 
+/** face-api's own size: must match face-api exactly. */
 let detector: SsdDetector;
+/** ferkit's default size (paths.ssd). */
+let defaultDetector: SsdDetector;
 let cacheDir = '';
 let modelPaths: Awaited<ReturnType<typeof ensureFaceApiModels>>;
 
@@ -41,8 +45,12 @@ beforeAll(async () => {
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(faceApiWeightsDir());
   // A fresh conversion (not the shared cache), so these tests always exercise the current converter.
   cacheDir = await mkdtemp(join(tmpdir(), 'ferkit-ssd-test-'));
-  modelPaths = await ensureFaceApiModels(cacheDir);
+  modelPaths = await ensureFaceApiModels(cacheDir, { ssdSizes: [512] });
   detector = await createSsdDetector(nodeRuntime, {
+    model: await readFile(modelPaths.ssdBySize[512].model),
+    source: modelPaths.ssdBySize[512].model,
+  });
+  defaultDetector = await createSsdDetector(nodeRuntime, {
     model: await readFile(modelPaths.ssd.model),
     source: modelPaths.ssd.model,
   });
@@ -50,6 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await detector?.dispose();
+  await defaultDetector?.dispose();
   if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
 });
 
@@ -174,23 +183,75 @@ describe('SSD detector vs face-api', () => {
       code: 'E_INPUT',
     });
 
-    const other = await createSsdDetector(nodeRuntime, { model: await readFile(modelPaths.ssd.model) });
+    const other = await createSsdDetector(nodeRuntime, { model: await readFile(modelPaths.ssdBySize[512].model) });
     await other.dispose();
     await expect(other.detect(image)).rejects.toBeInstanceOf(FerkitError);
     await expect(other.detect(image)).rejects.toMatchObject({ code: 'E_DISPOSED' });
   });
 
-  it('timing: SSD + landmarks on an 800-px photo (informational)', async () => {
+  it('reads the input size from the model, and refuses a contradicting inputSize', async () => {
+    expect(modelPaths.ssdInputSize).toBe(SSD_DEFAULT_INPUT_SIZE);
+    expect(modelPaths.ssd).toEqual(modelPaths.ssdBySize[SSD_DEFAULT_INPUT_SIZE]);
+    expect(detector.inputSize).toBe(512);
+    expect(defaultDetector.inputSize).toBe(SSD_DEFAULT_INPUT_SIZE);
+    const model = await readFile(modelPaths.ssdBySize[512].model);
+    const same = await createSsdDetector(nodeRuntime, { model, inputSize: 512 });
+    expect(same.inputSize).toBe(512);
+    await same.dispose();
+    await expect(createSsdDetector(nodeRuntime, { model, source: 'm512.onnx', inputSize: 384 })).rejects.toMatchObject({
+      code: 'E_MODEL',
+      message: expect.stringContaining('m512.onnx'),
+    });
+    await expect(createSsdDetector(nodeRuntime, { model, inputSize: 0 })).rejects.toMatchObject({ code: 'E_INPUT' });
+  });
+
+  it(`default size ${SSD_DEFAULT_INPUT_SIZE}: finds ≥ 95% of face-api's 512 faces at IoU ≥ 0.5 on the 800-px demo photos`, async () => {
+    let faces = 0;
+    let found = 0;
+    let extra = 0;
+    for (let i = 1; i <= 6; i++) {
+      const image = await loadSample(i, 800);
+      const t = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const ref = await faceapi.detectAllFaces(t, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }));
+      t.dispose();
+      const ours = await defaultDetector.detect(image);
+      const used = new Set<number>();
+      // biome-ignore lint/suspicious/noExplicitAny: face-api result objects
+      for (const r of ref as any[]) {
+        const rb = toBox(r.box);
+        let best = -1;
+        ours.forEach((d, k) => {
+          if (!used.has(k) && iou(d.box, rb) >= 0.5 && (best < 0 || iou(d.box, rb) > iou(ours[best].box, rb))) best = k;
+        });
+        if (best >= 0) used.add(best);
+        found += best >= 0 ? 1 : 0;
+      }
+      faces += ref.length;
+      extra += ours.length - used.size;
+    }
+    console.log(
+      `[ssd] default ${SSD_DEFAULT_INPUT_SIZE}: ${found}/${faces} of face-api's 512 faces at IoU ≥ 0.5, ${extra} other detections`,
+    );
+    expect(faces).toBeGreaterThanOrEqual(20);
+    expect(found / faces).toBeGreaterThanOrEqual(0.95);
+    expect(extra).toBeLessThanOrEqual(2);
+  });
+
+  it('timing: SSD (512 and default size) + landmarks on an 800-px photo (informational)', async () => {
     const image = await loadSample(1, 800);
     const landmarks = await createLandmarkModel(nodeRuntime, { model: await readFile(modelPaths.landmark68.model) });
+    const ssd512Ms: number[] = [];
     const ssdMs: number[] = [];
     const lmMs: number[] = [];
     let cpuMs = 0;
     let faces = 0;
     for (let k = 0; k < 7; k++) {
+      const s0 = performance.now();
+      await detector.detect(image);
+      const s1 = performance.now();
       const cpu = process.cpuUsage();
       const t0 = performance.now();
-      const dets = await detector.detect(image);
+      const dets = await defaultDetector.detect(image);
       const t1 = performance.now();
       await landmarks.detect(
         image,
@@ -199,6 +260,7 @@ describe('SSD detector vs face-api', () => {
       const t2 = performance.now();
       const used = process.cpuUsage(cpu);
       if (k >= 2) {
+        ssd512Ms.push(s1 - s0);
         ssdMs.push(t1 - t0);
         lmMs.push(t2 - t1);
         cpuMs += (used.user + used.system) / 1000 / 5;
@@ -208,8 +270,9 @@ describe('SSD detector vs face-api', () => {
     await landmarks.dispose();
     const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
     console.log(
-      `[timing] ${image.width}x${image.height}, ${faces} faces, onnxruntime-node: SSD ${median(ssdMs).toFixed(1)} ms + landmarks ${median(lmMs).toFixed(1)} ms ` +
-        `(median of 5 after 2 warm-ups; ${cpuMs.toFixed(0)} ms CPU per frame)`,
+      `[timing] ${image.width}x${image.height}, ${faces} faces, onnxruntime-node: SSD@${SSD_DEFAULT_INPUT_SIZE} ${median(ssdMs).toFixed(1)} ms ` +
+        `(SSD@512 ${median(ssd512Ms).toFixed(1)} ms) + landmarks ${median(lmMs).toFixed(1)} ms ` +
+        `(median of 5 after 2 warm-ups; ${cpuMs.toFixed(0)} ms CPU per frame at the default size)`,
     );
     expect(faces).toBeGreaterThan(0);
   });

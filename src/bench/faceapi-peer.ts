@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { RgbImage } from '../types.js';
+import { loadTfjs } from './peer-models.js';
 
 const require = createRequire(import.meta.url);
 
@@ -26,19 +27,8 @@ export interface FaceApiFace {
 }
 
 export async function loadFaceApiPeer(): Promise<FaceApiPeer> {
-  let tf: FaceApi;
-  let wasm: FaceApi;
-  let faceapi: FaceApi;
-  try {
-    tf = require('@tensorflow/tfjs');
-    wasm = require('@tensorflow/tfjs-backend-wasm');
-    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-  } catch (e) {
-    throw new Error(`face-api peer needs ferkit's dev dependencies (@tensorflow/tfjs, @tensorflow/tfjs-backend-wasm): ${(e as Error).message}`);
-  }
-  wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'), true);
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const { tf } = await loadTfjs('wasm');
+  const faceapi: FaceApi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
   const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);

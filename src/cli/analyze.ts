@@ -25,7 +25,7 @@ Options:
   --detector cnn|haar       face detector: cnn = SSD MobileNetV1 (default),
                             haar = OpenCV's frontal-face Haar cascade (the paper's)
   --min-face PX             ignore faces smaller than PX pixels (default 24)
-  --threshold S             detector confidence threshold 0..1 (default 0.5)
+  --threshold S             detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
   --model NAME|PATH         expression model (default ferkit-resnet; see 'ferkit models')
   --tta none|flip           test-time augmentation (default: the model card's)
   --threads N               inference threads (default: all cores)

@@ -42,7 +42,7 @@ Options:
   --plot FILE.png        timeline chart
   --detector cnn|haar    face detector (default cnn)
   --min-face PX          ignore faces smaller than PX pixels (default 24)
-  --threshold S          detector confidence threshold 0..1 (default 0.5)
+  --threshold S          detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
   --model NAME|PATH      expression model
   --threads N            inference threads (default: all cores)
   -h, --help             this help

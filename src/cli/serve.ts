@@ -36,7 +36,7 @@ Options:
   --grace MS          longest a graceful shutdown may take before exit 1 (default 30000)
   --detector cnn|haar face detector (default cnn)
   --min-face PX       ignore faces smaller than PX pixels (default 24)
-  --threshold S       detector confidence threshold 0..1 (default 0.5)
+  --threshold S       detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
   --model NAME|PATH   expression model
   --log               log each request (JSON lines on stdout)
   -h, --help          this help

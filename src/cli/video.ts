@@ -32,7 +32,7 @@ Options:
                           1 = no smoothing)
   --detector cnn|haar     face detector (default cnn)
   --min-face PX           ignore faces smaller than PX pixels (default 24)
-  --threshold S           detector confidence threshold 0..1 (default 0.5)
+  --threshold S           detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
   --model NAME|PATH       expression model (default ferkit-resnet)
   --threads N             inference threads (default: all cores)
   --crf N                 x264 quality, lower is better (default 20)

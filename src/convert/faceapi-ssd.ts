@@ -3,23 +3,40 @@
  * node_modules/@vladmandic/face-api/src/ssdMobilenetv1/{SsdMobilenetv1,mobileNetV1,pointwiseConvLayer,
  * predictionLayer,boxPredictionLayer,outputLayer}.ts.
  *
- * Graph contract (see SSD_IO in ../detect/ssd.ts, which owns it):
- *   input   [N, 3, 512, 512] float32, RGB, 0..255, the image already padded (right/bottom, zeros) to
- *           a square and resized to 512 the way face-api's NetInput.toBatchTensor(512, false) does.
+ * Graph contract (see SSD_IO in ../detect/ssd.ts, which owns it), for an input size S (face-api's
+ * own is 512; every layer is convolutional, so the same weights run at any S):
+ *   input   [N, 3, S, S] float32, RGB, 0..255, the image already padded (right/bottom, zeros) to
+ *           a square and resized to S the way face-api's NetInput.toBatchTensor(512, false) does.
  *           The graph applies face-api's own normalisation x / 127.5 - 1.
- *   boxes   [N, 5118, 4] raw box encodings (ty, tx, th, tw) per anchor, before decoding.
- *   scores  [N, 5118]    sigmoid of the "face" class logit (class index 1 of 3), before NMS.
- *   anchors [5118, 4]    face-api's priors (weights entry Output/extra_dim) as [ymin, xmin, ymax, xmax]
- *           in the unit square; a constant, exported so the model file is self-contained and the
- *           TypeScript decoder needs no second file.
+ *   boxes   [N, A, 4] raw box encodings (ty, tx, th, tw) per anchor, before decoding.
+ *   scores  [N, A]    sigmoid of the "face" class logit (class index 1 of 3), before NMS.
+ *   anchors [A, 4]    the priors as [ymin, xmin, ymax, xmax] in the unit square; a constant, exported
+ *           so the model file is self-contained and the TypeScript decoder needs no second file.
+ *           S = 512: face-api's own table (weights entry Output/extra_dim, A = 5118), bit for bit.
+ *           Other S: generated for the feature grids of S by ./ssd-anchors.ts, the port of the TF
+ *           anchor generator that produced face-api's table (reproduces it to 1.2e-7), parameterised
+ *           so each anchor keeps the pixel size and cell offset the network was trained with.
  *
  * Layout: tfjs runs NHWC; ORT's CPU kernels are fastest in NCHW, so the graph is NCHW and converts
  * each prediction head back to NHWC just before its Reshape, which is where the anchor order
  * (row, column, anchor) of face-api's flattening comes from.
  */
-import { SSD_INPUT_SIZE, SSD_IO, SSD_NUM_ANCHORS } from '../detect/ssd.js';
+import { SSD_INPUT_SIZE, SSD_IO } from '../detect/ssd.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
 import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+import { generateSsdAnchors, type SsdAnchorMode, ssdAnchorCount, ssdFeatureMapSizes } from './ssd-anchors.js';
+
+/** Input sizes the converter accepts (any integer in this range; face-api's own is 512). */
+export const SSD_MIN_INPUT_SIZE = 64;
+export const SSD_MAX_INPUT_SIZE = 1024;
+
+export function checkSsdInputSize(inputSize: number): void {
+  if (!Number.isInteger(inputSize) || inputSize < SSD_MIN_INPUT_SIZE || inputSize > SSD_MAX_INPUT_SIZE) {
+    throw new RangeError(
+      `SSD input size must be an integer in ${SSD_MIN_INPUT_SIZE}..${SSD_MAX_INPUT_SIZE}, got ${inputSize}`,
+    );
+  }
+}
 
 /** face-api's mobileNetV1.ts batch-norm epsilon (the float32 value of 1e-3). */
 const BN_EPSILON = 0.0010000000474974513;
@@ -42,7 +59,49 @@ const PREDICTION_CONVS: [number, number, number][] = [
   [128, 3, 2],
 ];
 
-export function buildFaceApiSsdOnnx(weights: WeightMap, source = 'ssd_mobilenetv1_model'): Uint8Array {
+/**
+ * Multiply-accumulates of one forward pass at `inputSize` (convolutions only; the elementwise
+ * normalisation, clips and sigmoid are negligible). 512 → 3.22 G.
+ */
+export function faceApiSsdMacs(inputSize: number): number {
+  let macs = 0;
+  let n = inputSize;
+  let c = 3;
+  const conv = (cout: number, k: number, stride: number, depthwise = false) => {
+    n = Math.ceil(n / stride);
+    macs += n * n * k * k * (depthwise ? c : c * cout);
+    if (!depthwise) c = cout;
+  };
+  conv(CHANNELS[0], 3, 2);
+  const heads: { n: number; c: number }[] = [];
+  for (let idx = 1; idx <= 13; idx++) {
+    conv(c, 3, STRIDE2_LAYERS.has(idx) ? 2 : 1, true);
+    conv(CHANNELS[idx], 1, 1);
+    if (idx === 11 || idx === 13) heads.push({ n, c });
+  }
+  PREDICTION_CONVS.forEach(([cout, k, s], i) => {
+    conv(cout, k, s);
+    if (i % 2 === 1) heads.push({ n, c });
+  });
+  heads.forEach((h, i) => {
+    macs += h.n * h.n * h.c * (i === 0 ? 3 : 6) * (4 + 3);
+  });
+  return macs;
+}
+
+/**
+ * Builds the ONNX model for one square input size (default face-api's 512). The network is
+ * identical at every size; only the input shape, the 'same' paddings that follow from it, and the
+ * anchors table change.
+ */
+export function buildFaceApiSsdOnnx(
+  weights: WeightMap,
+  source = 'ssd_mobilenetv1_model',
+  inputSize: number = SSD_INPUT_SIZE,
+  anchorMode: SsdAnchorMode = 'pixel',
+): Uint8Array {
+  checkSsdInputSize(inputSize);
+  const numAnchors = ssdAnchorCount(inputSize);
   const g = new GraphBuilder('faceapi_ssd_mobilenetv1');
   const w = (name: string, shape: number[]) => takeWeight(weights, name, shape, source);
   const clipMin = g.float('relu6/min', 0);
@@ -89,10 +148,10 @@ export function buildFaceApiSsdOnnx(weights: WeightMap, source = 'ssd_mobilenetv
   };
 
   // SsdMobilenetv1.forwardInput: x / 127.5 - 1 (kept as Div then Sub, the same float ops as tfjs).
-  const input = g.input(SSD_IO.input, ['N', 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE]);
+  const input = g.input(SSD_IO.input, ['N', 3, inputSize, inputSize]);
   const scaled = g.node('Div', [input, g.float('norm/scale', 127.5)], {}, 'norm/div');
   const normalised = g.node('Sub', [scaled, g.float('norm/one', 1)], {}, 'norm/sub');
-  let x: Feature = { name: normalised, channels: 3, height: SSD_INPUT_SIZE, width: SSD_INPUT_SIZE };
+  let x: Feature = { name: normalised, channels: 3, height: inputSize, width: inputSize };
 
   // mobileNetV1: conv_0 (3x3, stride 2), then 13 depthwise/pointwise pairs.
   x = pointwise(x, 'MobilenetV1/Conv2d_0_pointwise', CHANNELS[0], 3, 2);
@@ -113,6 +172,12 @@ export function buildFaceApiSsdOnnx(weights: WeightMap, source = 'ssd_mobilenetv
   });
   // Box predictor k reads: conv11, backbone out, conv1, conv3, conv5, conv7 (face-api's predictionLayer.ts).
   const heads = [conv11, x, extra[1], extra[3], extra[5], extra[7]];
+  const grids = ssdFeatureMapSizes(inputSize);
+  heads.forEach((h, i) => {
+    if (h.height !== grids[i] || h.width !== grids[i]) {
+      throw new Error(`faceapi-ssd: head ${i} is ${h.height}x${h.width}, the anchor generator assumes ${grids[i]}`);
+    }
+  });
 
   const boxParts: string[] = [];
   const classParts: string[] = [];
@@ -147,17 +212,24 @@ export function buildFaceApiSsdOnnx(weights: WeightMap, source = 'ssd_mobilenetv
   const faceLogit = g.node('Gather', [classes, g.int64('class/face', [1], [])], { axis: attr.int(2) });
   const scores = g.node('Sigmoid', [faceLogit], {}, SSD_IO.scores);
 
-  const priors = w('Output/extra_dim', [1, SSD_NUM_ANCHORS, 4]);
-  const anchorsInit = g.initializer('Output/extra_dim', priors, [SSD_NUM_ANCHORS, 4]);
+  // face-api's own table at its own size (bit-exact parity); generated priors for any other size
+  // ('pixel': keeping each anchor's trained pixel geometry, see ssd-anchors.ts).
+  const shipped = w('Output/extra_dim', [1, 5118, 4]);
+  const priors = inputSize === 512 ? shipped : generateSsdAnchors(inputSize, anchorMode);
+  const anchorsInit = g.initializer('Output/extra_dim', priors, [numAnchors, 4]);
   const anchors = g.node('Identity', [anchorsInit], {}, SSD_IO.anchors);
 
-  g.output(boxes, ['N', SSD_NUM_ANCHORS, 4]);
-  g.output(scores, ['N', SSD_NUM_ANCHORS]);
-  g.output(anchors, [SSD_NUM_ANCHORS, 4]);
+  g.output(boxes, ['N', numAnchors, 4]);
+  g.output(scores, ['N', numAnchors]);
+  g.output(anchors, [numAnchors, 4]);
   return g.toModel({
     producerName: 'ferkit',
-    docString:
-      'face-api SSD MobileNetV1 face detector, converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)',
+    docString: `face-api SSD MobileNetV1 face detector at ${inputSize}x${inputSize} input, converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)`,
     opset: 13,
+    metadata: {
+      'ferkit.ssd.input_size': String(inputSize),
+      'ferkit.ssd.anchors':
+        inputSize === 512 ? 'face-api Output/extra_dim' : `generated, ${anchorMode} mode (src/convert/ssd-anchors.ts)`,
+    },
   });
 }

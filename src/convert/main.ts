@@ -2,7 +2,11 @@
  * Converts face-api's pretrained SSD MobileNetV1 and FaceLandmark68Net (tfjs weights shipped in
  * the @vladmandic/face-api package) into ONNX models plus JSON cards, in a model cache folder.
  *
- * `npm run models` runs this file (dist/convert/main.js [dir]); the library calls
+ * The SSD detector is built per input size, as ssd_mobilenetv1_<size>.onnx: the default size
+ * (SSD_DEFAULT_INPUT_SIZE, `paths.ssd`) always, others on request (`ssdSizes`, e.g. face-api's own
+ * 512; `paths.ssdBySize`).
+ *
+ * `npm run models` runs this file (dist/convert/main.js [dir] [--ssd-sizes 512,...]); the library calls
  * ensureFaceApiModels() so it also works when that step was skipped: conversion then happens once,
  * lazily, on first use (about a second), and later calls only verify the cache.
  *
@@ -17,15 +21,20 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SSD_INPUT_SIZE, SSD_IO, SSD_NUM_ANCHORS } from '../detect/ssd.js';
+import { SSD_DEFAULT_INPUT_SIZE, SSD_IO, ssdDefaultScoreThreshold } from '../detect/ssd.js';
 import { FerkitError } from '../errors.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
-import { buildFaceApiSsdOnnx } from './faceapi-ssd.js';
+import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
 import { hashFaceApiWeights, readFaceApiWeights, type WeightMap } from './faceapi-weights.js';
+import { ssdAnchorCount } from './ssd-anchors.js';
 
-/** Bump when a converter's output changes, so cached models are rebuilt. */
-export const CONVERTER_VERSION = 1;
+/**
+ * Bump when a converter's output changes, so cached models are rebuilt.
+ * 3: SSD input size is a parameter (ssd_mobilenetv1_<size>.onnx; anchors off 512 generated in
+ *    'pixel' mode, see src/convert/ssd-anchors.ts). (2 was a development state with 'relative' anchors.)
+ */
+export const CONVERTER_VERSION = 3;
 
 export interface ModelFiles {
   /** The .onnx file. */
@@ -36,7 +45,12 @@ export interface ModelFiles {
 
 export interface FaceApiModelPaths {
   dir: string;
+  /** The SSD detector at the default input size (`ssdInputSize`). */
   ssd: ModelFiles;
+  /** Its input size: options.ssdInputSize, else SSD_DEFAULT_INPUT_SIZE. */
+  ssdInputSize: number;
+  /** Every SSD model built by this call, by input size (the default one included). */
+  ssdBySize: Record<number, ModelFiles>;
   landmark68: ModelFiles;
 }
 
@@ -47,6 +61,10 @@ export interface EnsureOptions {
   force?: boolean;
   /** Progress messages (the CLI prints them). */
   log?: (message: string) => void;
+  /** Input size of the default SSD model (`paths.ssd`); default SSD_DEFAULT_INPUT_SIZE. */
+  ssdInputSize?: number;
+  /** Further SSD input sizes to build as well (e.g. [512] for face-api's own size): `paths.ssdBySize`. */
+  ssdSizes?: readonly number[];
 }
 
 export interface ModelCard {
@@ -83,47 +101,64 @@ interface ModelSpec {
   card: Omit<ModelCard, 'format' | 'id' | 'file' | 'sha256' | 'bytes' | 'converter' | 'source'>;
 }
 
-const SPECS: { ssd: ModelSpec; landmark68: ModelSpec } = {
-  ssd: {
-    id: 'faceapi-ssd-mobilenetv1',
-    file: 'ssd_mobilenetv1.onnx',
+/** File name of the SSD model for one input size. */
+export function ssdModelFile(inputSize: number): string {
+  return `ssd_mobilenetv1_${inputSize}.onnx`;
+}
+
+function ssdSpec(size: number): ModelSpec {
+  checkSsdInputSize(size);
+  const anchors = ssdAnchorCount(size);
+  const faceApiSize = size === 512;
+  return {
+    id: `faceapi-ssd-mobilenetv1-${size}`,
+    file: ssdModelFile(size),
     manifest: 'ssd_mobilenetv1_model-weights_manifest.json',
     converterFile: 'src/convert/faceapi-ssd.ts',
-    build: buildFaceApiSsdOnnx,
+    build: (weights, source) => buildFaceApiSsdOnnx(weights, source, size),
     card: {
-      description: "face-api's SSD MobileNetV1 face detector (WIDERFACE-trained), convolutional part only",
+      description:
+        `face-api's SSD MobileNetV1 face detector (WIDERFACE-trained), convolutional part only, at ${size}x${size} input` +
+        (faceApiSize ? " (face-api's own size)" : ' (face-api runs it at 512; same weights, anchors regenerated)'),
       license: 'MIT (weights from @vladmandic/face-api / justadudewhohacks/face-api.js)',
       input: {
         name: SSD_IO.input,
-        shape: ['N', 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE],
+        shape: ['N', 3, size, size],
         dtype: 'float32',
         layout: 'NCHW',
         channelOrder: 'RGB',
         pixelRange: [0, 255],
-        inputSize: SSD_INPUT_SIZE,
+        inputSize: size,
         normalisationInGraph: 'x / 127.5 - 1',
         preprocessing:
-          'zero-pad the image on the right or bottom to a square (not centred), then bilinear-resize to 512x512 ' +
-          'with TF legacy sampling (align_corners=false, half_pixel_centers=false): ssdInputTensor() in src/detect/ssd.ts',
+          `zero-pad the image on the right or bottom to a square (not centred), then bilinear-resize to ${size}x${size} ` +
+          'with TF legacy sampling (align_corners=false, half_pixel_centers=false): ssdInputTensor(image, inputSize) in src/detect/ssd.ts',
       },
       outputs: [
         {
           name: SSD_IO.boxes,
-          shape: ['N', SSD_NUM_ANCHORS, 4],
+          shape: ['N', anchors, 4],
           description: 'box encodings (ty, tx, th, tw) per anchor',
         },
-        { name: SSD_IO.scores, shape: ['N', SSD_NUM_ANCHORS], description: 'face score: sigmoid of class 1 logit' },
+        { name: SSD_IO.scores, shape: ['N', anchors], description: 'face score: sigmoid of class 1 logit' },
         {
           name: SSD_IO.anchors,
-          shape: [SSD_NUM_ANCHORS, 4],
-          description: 'constant priors [ymin, xmin, ymax, xmax] in the padded unit square (face-api Output/extra_dim)',
+          shape: [anchors, 4],
+          description: faceApiSize
+            ? 'constant priors [ymin, xmin, ymax, xmax] in the padded unit square (face-api Output/extra_dim)'
+            : 'constant priors [ymin, xmin, ymax, xmax] in the padded unit square, generated for this size by ' +
+              "src/convert/ssd-anchors.ts (port of the TF OD API generator that made face-api's 512 table, 'pixel' " +
+              'mode: every anchor keeps the pixel size and cell offset it was trained with at 512)',
         },
       ],
       postprocessing:
-        'SSD decode (centre scale 10, size scale 5), score > threshold, greedy NMS, clip to unit square, ' +
-        'scale by 512/round(side*512/maxSide): decodeSsdOutput() in src/detect/ssd.ts',
+        `SSD decode (centre scale 10, size scale 5), score > threshold (default ${ssdDefaultScoreThreshold(size)} at this size), greedy NMS, clip to unit square, ` +
+        `scale by ${size}/round(side*${size}/maxSide): decodeSsdOutput() in src/detect/ssd.ts`,
     },
-  },
+  };
+}
+
+const SPECS: { landmark68: ModelSpec } = {
   landmark68: {
     id: 'faceapi-landmark68',
     file: 'face_landmark_68.onnx',
@@ -265,14 +300,24 @@ const pending = new Map<string, Promise<FaceApiModelPaths>>();
 export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): Promise<FaceApiModelPaths> {
   const target = resolve(dir ?? defaultModelCacheDir());
   const sourceDir = resolve(options.sourceDir ?? faceApiWeightsDir());
-  const key = `${target}\n${sourceDir}`;
+  const ssdInputSize = options.ssdInputSize ?? SSD_DEFAULT_INPUT_SIZE;
+  const sizes = [...new Set([ssdInputSize, ...(options.ssdSizes ?? [])])];
+  for (const size of sizes) {
+    try {
+      checkSsdInputSize(size);
+    } catch (e) {
+      return Promise.reject(new FerkitError('E_INPUT', `ensureFaceApiModels: ${(e as Error).message}`));
+    }
+  }
+  const key = `${target}\n${sourceDir}\n${sizes.join(',')}`;
   const running = pending.get(key);
   if (running && !options.force) return running;
   const work = (async () => {
     const opts = { ...options, sourceDir };
-    const ssd = await ensureModel(SPECS.ssd, target, opts);
+    const ssdBySize: Record<number, ModelFiles> = {};
+    for (const size of sizes) ssdBySize[size] = await ensureModel(ssdSpec(size), target, opts);
     const landmark68 = await ensureModel(SPECS.landmark68, target, opts);
-    return { dir: target, ssd, landmark68 };
+    return { dir: target, ssd: ssdBySize[ssdInputSize], ssdInputSize, ssdBySize, landmark68 };
   })();
   pending.set(key, work);
   // Forget failures (and finished runs: a later call re-verifies the files on disk, which is cheap).
@@ -283,15 +328,17 @@ export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): 
   return work;
 }
 
-/** CLI: `node dist/convert/main.js [dir] [--force]`. */
+/** CLI: `node dist/convert/main.js [dir] [--force] [--ssd-sizes 512,448,...]`. */
 async function cli(argv: string[]): Promise<number> {
   const force = argv.includes('--force');
-  const dir = argv.find((a) => !a.startsWith('--'));
+  const sizesAt = argv.indexOf('--ssd-sizes');
+  const ssdSizes = sizesAt >= 0 ? (argv[sizesAt + 1] ?? '').split(',').filter(Boolean).map(Number) : [];
+  const dir = argv.find((a, i) => !a.startsWith('--') && !(sizesAt >= 0 && i === sizesAt + 1));
   try {
     const t0 = performance.now();
-    const paths = await ensureFaceApiModels(dir, { force, log: (m) => console.log(m) });
+    const paths = await ensureFaceApiModels(dir, { force, ssdSizes, log: (m) => console.log(m) });
     console.log(`models ready in ${paths.dir} (${Math.round(performance.now() - t0)} ms)`);
-    for (const f of [paths.ssd, paths.landmark68]) console.log(`  ${f.model}\n  ${f.card}`);
+    for (const f of [...Object.values(paths.ssdBySize), paths.landmark68]) console.log(`  ${f.model}\n  ${f.card}`);
     return 0;
   } catch (e) {
     console.error(e instanceof FerkitError ? `${e.code}: ${e.message}` : e);

@@ -1,0 +1,117 @@
+/**
+ * `ferkit bench afw`: detection recall and landmark NME on AFW (src/eval/afw.ts). The integrator
+ * wires runAfwBench into src/cli/bench.ts; it returns the process exit code.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { SSD_DEFAULT_INPUT_SIZE } from '../detect/ssd.js';
+import { type AfwDetectorSpec, afwAvailable, defaultAfwDir, formatAfwMarkdown, runAfwEvaluation } from '../eval/afw.js';
+import { errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+
+export const AFW_BENCH_HELP = `Usage: ferkit bench afw [options]
+
+Face detection recall and 68-point landmark error (NME) on AFW (185 photos, 337 faces, 300-W
+annotations). GT box = bounding box of a face's 68 points; recall at IoU ≥ 0.5, IoU ≥ 0.3,
+tolerant (GT centre inside the detection, sizes within 2x), and IoU ≥ 0.5 after a held-out box
+calibration. NME = mean point error / outer-eye-corner distance, on each found face.
+
+Options:
+  --data DIR              AFW folder (default $FERKIT_DATA/afw, else ../shared/data/afw)
+  --detector cnn|haar|all detectors to run (default all)
+  --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
+                          e.g. 512,448,384,320
+  --score X               cnn score threshold (default: the detector's, 0.5 at 512, 0.3 below)
+  --limit N               only the first N photos
+  --threads N             intra-op threads per model (default 1)
+  --no-landmarks          skip the landmark model (recall only)
+  --json                  print the report as JSON (summaries only)
+  --out FILE.md           also write the Markdown report to FILE.md
+  -h, --help              this help`;
+
+export async function runAfwBench(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  function parse(args: string[]) {
+    return parseCommandArgs(args, {
+      data: { type: 'string' },
+      detector: { type: 'string' },
+      sizes: { type: 'string' },
+      score: { type: 'string' },
+      limit: { type: 'string' },
+      threads: { type: 'string' },
+      'no-landmarks': { type: 'boolean' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+  }
+  try {
+    const parsed = parse(argv);
+    if (parsed.positionals.length) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+    values = parsed.values;
+  } catch (e) {
+    console.error(`ferkit bench afw: ${errorMessage(e)}\n\n${AFW_BENCH_HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(AFW_BENCH_HELP);
+    return 0;
+  }
+  let specs: AfwDetectorSpec[];
+  let limit: number | undefined;
+  let threads: number;
+  try {
+    const which = parseChoice(values.detector, '--detector', ['cnn', 'haar', 'all'] as const) ?? 'all';
+    const sizes = (values.sizes ?? String(SSD_DEFAULT_INPUT_SIZE)).split(',').map((s) => {
+      const n = parseNumber(s.trim(), '--sizes', 64, 1024);
+      if (n === undefined || !Number.isInteger(n))
+        throw new UsageError(`--sizes: expected integers, got "${values.sizes}"`);
+      return n;
+    });
+    const score = parseNumber(values.score, '--score', 0, 0.999);
+    limit = parseNumber(values.limit, '--limit', 1, 1e6);
+    if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit: expected an integer');
+    threads = parseNumber(values.threads, '--threads', 0, 64) ?? 1;
+    specs = [];
+    if (which !== 'haar') {
+      for (const inputSize of [...new Set(sizes)]) {
+        specs.push({
+          kind: 'cnn',
+          inputSize,
+          detectOptions: score === undefined ? undefined : { scoreThreshold: score },
+        });
+      }
+    }
+    if (which !== 'cnn') specs.push({ kind: 'haar' });
+  } catch (e) {
+    console.error(`ferkit bench afw: ${errorMessage(e)}\n\n${AFW_BENCH_HELP}`);
+    return 2;
+  }
+
+  const dir = resolve(values.data ?? defaultAfwDir());
+  if (!(await afwAvailable(dir))) {
+    console.log(`ferkit bench afw: skipped, no AFW data at ${dir} (expected landmarks68.json; see --data)`);
+    return 0;
+  }
+  try {
+    const report = await runAfwEvaluation({
+      dir,
+      detectors: specs,
+      limit,
+      threads,
+      landmarks: !values['no-landmarks'],
+      log: (m) => console.error(m),
+    });
+    const markdown = formatAfwMarkdown(report);
+    if (values.json) {
+      const { results: _omit, ...summary } = report;
+      console.log(JSON.stringify(summary, null, 2));
+    } else {
+      console.log(markdown);
+    }
+    if (values.out) await writeFile(values.out, markdown);
+    return 0;
+  } catch (e) {
+    console.error(`ferkit bench afw: ${errorMessage(e)}`);
+    return 1;
+  }
+}

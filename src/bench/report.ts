@@ -1,0 +1,118 @@
+/**
+ * BENCHMARKS.md sections owned by the bench commands. Each suite writes only the text between its
+ * markers, so the rest of the file (owned by people) is never touched:
+ *
+ *     <!-- ferkit:robustness -->
+ *     …generated…
+ *     <!-- /ferkit:robustness -->
+ *
+ * A section that is not in the file yet is appended at the end. Every section starts with where
+ * and how its numbers were made: machine (os.cpus()), date, git commit, Node and the exact command.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../node/paths.js';
+
+export interface BenchMeta {
+  /** CPU model and count, memory, OS. */
+  machine: string;
+  /** ISO 8601, UTC. */
+  date: string;
+  /** Short commit hash, with "+dirty" when tracked files differ from it; "unknown" outside git. */
+  commit: string;
+  node: string;
+  /** The command as typed (reconstructed from argv, shell-quoted). */
+  command: string;
+}
+
+/** Quote one argument for a POSIX shell when it needs it. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function gitCommit(cwd: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machineDescription(): string {
+  const c = cpus();
+  const model = c[0]?.model?.replace(/\s+/g, ' ').trim() || 'unknown CPU';
+  return `${model} × ${c.length} logical cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${platform()} ${release()}`;
+}
+
+/** Metadata for a section; `argv` defaults to this process's arguments after `ferkit`. */
+export function benchMeta(argv: readonly string[] = process.argv.slice(2), date = new Date()): BenchMeta {
+  return {
+    machine: machineDescription(),
+    date: date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    commit: gitCommit(packageRoot()),
+    node: process.version,
+    command: ['ferkit', ...argv].map(shellQuote).join(' '),
+  };
+}
+
+export function formatMeta(meta: BenchMeta): string {
+  return [
+    `- Machine: ${meta.machine}`,
+    `- Date: ${meta.date}, commit \`${meta.commit}\`, Node ${meta.node}`,
+    `- Command: \`${meta.command}\``,
+  ].join('\n');
+}
+
+export const beginMarker = (name: string) => `<!-- ferkit:${name} -->`;
+export const endMarker = (name: string) => `<!-- /ferkit:${name} -->`;
+
+/** Replace the text between a section's markers, or append the section; the rest is kept byte for byte. */
+export function upsertSection(doc: string, name: string, body: string): { text: string; replaced: boolean } {
+  if (!/^[\w-]+$/.test(name)) throw new RangeError(`section name must be letters, digits, _ or -: "${name}"`);
+  const begin = beginMarker(name);
+  const end = endMarker(name);
+  const block = `${begin}\n${body.trim()}\n${end}`;
+  const i = doc.indexOf(begin);
+  if (i >= 0) {
+    const j = doc.indexOf(end, i + begin.length);
+    if (j < 0) throw new Error(`BENCHMARKS.md: "${begin}" has no matching "${end}"`);
+    if (doc.indexOf(begin, i + begin.length) >= 0 && doc.indexOf(begin, i + begin.length) < j) {
+      throw new Error(`BENCHMARKS.md: "${begin}" appears twice before "${end}"`);
+    }
+    return { text: doc.slice(0, i) + block + doc.slice(j + end.length), replaced: true };
+  }
+  const sep = doc.length === 0 ? '' : doc.endsWith('\n\n') ? '' : doc.endsWith('\n') ? '\n' : '\n\n';
+  return { text: `${doc}${sep}${block}\n`, replaced: false };
+}
+
+export function defaultBenchmarksPath(): string {
+  return join(packageRoot(), 'BENCHMARKS.md');
+}
+
+/** Write one section (heading, metadata, body) into BENCHMARKS.md, creating the file if needed. */
+export async function writeBenchmarksSection(
+  name: string,
+  heading: string,
+  body: string,
+  options: { file?: string; meta?: BenchMeta } = {},
+): Promise<{ file: string; replaced: boolean }> {
+  const file = options.file ?? defaultBenchmarksPath();
+  const meta = options.meta ?? benchMeta();
+  const doc = existsSync(file) ? await readFile(file, 'utf8') : '';
+  const section = `${heading}\n\n${formatMeta(meta)}\n\n${body.trim()}\n`;
+  const { text, replaced } = upsertSection(doc, name, section);
+  await writeFile(file, text);
+  return { file, replaced };
+}

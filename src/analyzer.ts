@@ -107,8 +107,10 @@ function validateOptions(o: AnalyzerOptions): void {
   const bad = (field: string, why: string) => {
     throw new FerkitError('E_INPUT', `options.${field}: ${why}`);
   };
-  if (o.detector !== 'cnn' && o.detector !== 'haar') bad('detector', `expected "cnn" or "haar", got ${JSON.stringify(o.detector)}`);
-  if (o.scoreThreshold !== undefined && !(o.scoreThreshold >= 0 && o.scoreThreshold <= 1)) bad('scoreThreshold', 'must be between 0 and 1');
+  if (o.detector !== 'cnn' && o.detector !== 'haar')
+    bad('detector', `expected "cnn" or "haar", got ${JSON.stringify(o.detector)}`);
+  if (o.scoreThreshold !== undefined && !(o.scoreThreshold >= 0 && o.scoreThreshold <= 1))
+    bad('scoreThreshold', 'must be between 0 and 1');
   if (!(o.minFaceSize! >= 0)) bad('minFaceSize', 'must be ≥ 0');
   if (!(Number.isInteger(o.maxFaces) && o.maxFaces! > 0)) bad('maxFaces', 'must be a positive integer');
   if (o.tta !== undefined && o.tta !== 'none' && o.tta !== 'flip') bad('tta', 'expected "none" or "flip"');

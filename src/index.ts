@@ -20,7 +20,13 @@ export {
   type ExpressionResult,
   type TestTimeAugmentation,
 } from './expression/classifier.js';
-export { DEFAULT_MAX_PIXELS, decodeImage, type DecodeOptions, type ImageInput, type RawPixels } from './image/decode-node.js';
+export {
+  DEFAULT_MAX_PIXELS,
+  decodeImage,
+  type DecodeOptions,
+  type ImageInput,
+  type RawPixels,
+} from './image/decode-node.js';
 export type { LandmarkModel } from './landmarks/types.js';
 export { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './node/expression-model.js';
 export type { AnalysisResult, FaceResult, StageTimings } from './pipeline/types.js';

@@ -31,14 +31,20 @@ describe('createAnalyzer / analyze', () => {
       expect(probs.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
       expect(f.expression.label).toBe(EXPRESSION_LABELS[probs.indexOf(Math.max(...probs))]);
     }
-    for (const k of ['decode', 'detect', 'landmarks', 'align', 'expression', 'total'] as const) expect(r.timings[k]).toBeGreaterThanOrEqual(0);
+    for (const k of ['decode', 'detect', 'landmarks', 'align', 'expression', 'total'] as const)
+      expect(r.timings[k]).toBeGreaterThanOrEqual(0);
   });
 
   it('gives the same faces for a path, a Buffer and raw RGBA pixels', async () => {
     const a = await analyzer.analyze(photo);
     const b = await analyzer.analyze(readFileSync(photo));
     const { data, info } = await sharp(photo).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    const c = await analyzer.analyze({ width: info.width, height: info.height, channels: 4, data: new Uint8Array(data) });
+    const c = await analyzer.analyze({
+      width: info.width,
+      height: info.height,
+      channels: 4,
+      data: new Uint8Array(data),
+    });
     expect(b.faces.map((f) => f.box)).toEqual(a.faces.map((f) => f.box));
     expect(c.faces.length).toBe(a.faces.length);
     c.faces.forEach((f, i) => expect(Math.abs(f.box.x - a.faces[i].box.x)).toBeLessThan(2));
@@ -56,7 +62,9 @@ describe('createAnalyzer / analyze', () => {
   it('rejects bad options with the field named', async () => {
     await expect(createAnalyzer({ scoreThreshold: 2 })).rejects.toThrow(/options.scoreThreshold/);
     await expect(createAnalyzer({ detector: 'dlib' as 'cnn' })).rejects.toThrow(/options.detector/);
-    await expect(createAnalyzer({ expressionModel: '/nonexistent/model.onnx' })).rejects.toMatchObject({ code: 'E_MODEL' });
+    await expect(createAnalyzer({ expressionModel: '/nonexistent/model.onnx' })).rejects.toMatchObject({
+      code: 'E_MODEL',
+    });
   });
 
   it('a model file that is not ONNX → E_MODEL naming it', async () => {

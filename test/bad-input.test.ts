@@ -46,7 +46,12 @@ function pngHeaderOnly(width: number, height: number): Buffer {
   ihdr[9] = 2; // RGB
   // one scanline's worth of compressed zeros: a decoder would fail long before the end, but the header is valid
   const idat = deflateSync(Buffer.alloc(width * 3 + 1));
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 async function expectError(p: Promise<unknown>, code: string, name: string) {
@@ -86,9 +91,14 @@ describe('bad input gets a clear, typed error naming the file', () => {
     await expectError(analyzer.analyze(f('huge.png')), 'E_TOO_LARGE', 'huge.png');
     await expectError(decodeImage(f('huge.png'), { maxPixels: 1000 }), 'E_TOO_LARGE', '48.0 MP');
   });
-  it('a missing path → E_NOT_FOUND', () => expectError(analyzer.analyze(f('missing.jpg')), 'E_NOT_FOUND', 'missing.jpg'));
+  it('a missing path → E_NOT_FOUND', () =>
+    expectError(analyzer.analyze(f('missing.jpg')), 'E_NOT_FOUND', 'missing.jpg'));
   it('malformed raw pixels → E_INPUT', () =>
-    expectError(analyzer.analyze({ width: 10, height: 10, channels: 3, data: new Uint8Array(5) }), 'E_INPUT', 'raw pixels'));
+    expectError(
+      analyzer.analyze({ width: 10, height: 10, channels: 3, data: new Uint8Array(5) }),
+      'E_INPUT',
+      'raw pixels',
+    ));
 });
 
 describe('odd but valid images decode and analyse like the original', () => {
@@ -120,13 +130,18 @@ describe('ferkit analyze CLI on a mixed batch', () => {
   it('reports per-file errors in place, keeps going, exits 1', async () => {
     const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
     const files = [photo, f('truncated.jpg'), f('empty.jpg'), f('no-face.jpg'), f('missing.jpg')];
-    const r = await promisify(execFile)(process.execPath, [cli, 'analyze', ...files, '--format', 'json']).catch((e) => e);
+    const r = await promisify(execFile)(process.execPath, [cli, 'analyze', ...files, '--format', 'json']).catch(
+      (e) => e,
+    );
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out).toHaveLength(5);
     expect(out[0].faces.length).toBeGreaterThanOrEqual(3);
     expect(out[0].faces[0].landmarks).toHaveLength(68);
-    const sum = Object.values(out[0].faces[0].expression.probabilities as Record<string, number>).reduce((s, v) => s + v, 0);
+    const sum = Object.values(out[0].faces[0].expression.probabilities as Record<string, number>).reduce(
+      (s, v) => s + v,
+      0,
+    );
     expect(sum).toBeCloseTo(1, 2);
     expect(out[1]).toMatchObject({ file: files[1], code: 'E_DECODE' });
     expect(out[2]).toMatchObject({ file: files[2], code: 'E_EMPTY' });

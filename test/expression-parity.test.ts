@@ -9,7 +9,9 @@ import { bundledModelDir } from '../src/node/paths.js';
 import { checkParity } from './helpers/parity.js';
 
 const models = existsSync(bundledModelDir())
-  ? readdirSync(bundledModelDir()).filter((f) => f.endsWith('.onnx') && existsSync(join(bundledModelDir(), f.replace(/\.onnx$/, '.parity.json'))))
+  ? readdirSync(bundledModelDir()).filter(
+      (f) => f.endsWith('.onnx') && existsSync(join(bundledModelDir(), f.replace(/\.onnx$/, '.parity.json'))),
+    )
   : [];
 
 describe('expression model parity with PyTorch', () => {

@@ -4,8 +4,15 @@ import { FaceTracker } from '../src/track/tracker.js';
 import { EXPRESSION_LABELS } from '../src/types.js';
 
 function face(x: number, y: number, happy: number): FaceResult {
-  const probabilities = Object.fromEntries(EXPRESSION_LABELS.map((l) => [l, l === 'happy' ? happy : (1 - happy) / 6])) as FaceResult['expression']['probabilities'];
-  return { box: { x, y, width: 100, height: 100 }, score: 0.9, landmarks: [], expression: { label: 'happy', probabilities } };
+  const probabilities = Object.fromEntries(
+    EXPRESSION_LABELS.map((l) => [l, l === 'happy' ? happy : (1 - happy) / 6]),
+  ) as FaceResult['expression']['probabilities'];
+  return {
+    box: { x, y, width: 100, height: 100 },
+    score: 0.9,
+    landmarks: [],
+    expression: { label: 'happy', probabilities },
+  };
 }
 
 describe('FaceTracker', () => {

@@ -18,7 +18,7 @@ const trainingDir = join(import.meta.dirname, '..', 'training');
 function syntheticBin(path: string, n: number, seed: number): void {
   const buf = Buffer.alloc(n * 2305);
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = 0; i < n; i++) {
     const label = i % 7;
     buf[i * 2305] = label;
@@ -33,14 +33,74 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     const dir = mkdtempSync(join(tmpdir(), 'ferkit-train-'));
     syntheticBin(join(dir, 'train.bin'), 140, 1);
     syntheticBin(join(dir, 'val.bin'), 70, 2);
-    const run = (args: string[]) => execFileSync(PYTHON, ['-m', ...args], { cwd: trainingDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = run(['ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, 'run'),
-      '--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8', '--epochs', '2', '--batch-size', '32', '--no-progress', '--threads', '1']);
+    const run = (args: string[]) =>
+      execFileSync(PYTHON, ['-m', ...args], { cwd: trainingDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = run([
+      'ferkit_train.train',
+      '--train',
+      join(dir, 'train.bin'),
+      '--val',
+      join(dir, 'val.bin'),
+      '--out',
+      join(dir, 'run'),
+      '--arch',
+      'resnet',
+      '--widths',
+      '8,16',
+      '--depths',
+      '1,1',
+      '--block',
+      'bottleneck',
+      '--stem-width',
+      '8',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '32',
+      '--no-progress',
+      '--threads',
+      '1',
+    ]);
     expect(log).toMatch(/"epoch": 2/);
-    const resumed = run(['ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, 'run'),
-      '--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8', '--epochs', '3', '--batch-size', '32', '--no-progress', '--threads', '1', '--resume']);
+    const resumed = run([
+      'ferkit_train.train',
+      '--train',
+      join(dir, 'train.bin'),
+      '--val',
+      join(dir, 'val.bin'),
+      '--out',
+      join(dir, 'run'),
+      '--arch',
+      'resnet',
+      '--widths',
+      '8,16',
+      '--depths',
+      '1,1',
+      '--block',
+      'bottleneck',
+      '--stem-width',
+      '8',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '32',
+      '--no-progress',
+      '--threads',
+      '1',
+      '--resume',
+    ]);
     expect(resumed).toMatch(/resumed at epoch 2/);
-    run(['ferkit_train.export', '--checkpoint', join(dir, 'run', 'best.pt'), '--val', join(dir, 'val.bin'), '--name', 'tiny', '--out', join(dir, 'models')]);
+    run([
+      'ferkit_train.export',
+      '--checkpoint',
+      join(dir, 'run', 'best.pt'),
+      '--val',
+      join(dir, 'val.bin'),
+      '--name',
+      'tiny',
+      '--out',
+      join(dir, 'models'),
+    ]);
     const card = JSON.parse(readFileSync(join(dir, 'models', 'tiny.json'), 'utf8'));
     expect(card.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']);
     expect(card.metrics.n).toBe(70);
@@ -52,7 +112,10 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
   }, 300_000);
 
   it('runs the Python unit tests (data loaders: .bin, fer2013.csv, folders, bad input)', () => {
-    const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], { cwd: trainingDir, encoding: 'utf8' });
+    const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], {
+      cwd: trainingDir,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toMatch(/OK/);
     expect(r.status).toBe(0);
   }, 120_000);

@@ -76,7 +76,11 @@ export function inverseAffine(t: Similarity): number[] {
 }
 
 /** The canonical grey crop (template.size²) of one face, given its 68 landmarks in image pixels. */
-export function alignFace(image: RgbImage | GrayImage, landmarks: readonly Point[], tpl: AlignmentTemplate = FER2013_TEMPLATE): Uint8Array {
+export function alignFace(
+  image: RgbImage | GrayImage,
+  landmarks: readonly Point[],
+  tpl: AlignmentTemplate = FER2013_TEMPLATE,
+): Uint8Array {
   const src = ALIGNMENT_POINTS.map((i) => landmarks[i]);
   const dst = ALIGNMENT_POINTS.map((i) => tpl.points[i]);
   const t = fitSimilarity(src, dst);

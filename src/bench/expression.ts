@@ -20,7 +20,9 @@ export interface ExpressionBenchRow {
 
 function crops(n: number): Uint8Array[] {
   let s = 7;
-  return Array.from({ length: n }, () => Uint8Array.from({ length: 48 * 48 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24) & 255));
+  return Array.from({ length: n }, () =>
+    Uint8Array.from({ length: 48 * 48 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24) & 255),
+  );
 }
 
 export function bundledExpressionModels(): string[] {
@@ -30,7 +32,12 @@ export function bundledExpressionModels(): string[] {
     .sort();
 }
 
-export async function benchExpression(models: string[], runs = 200, batch = 32, threads = 1): Promise<ExpressionBenchRow[]> {
+export async function benchExpression(
+  models: string[],
+  runs = 200,
+  batch = 32,
+  threads = 1,
+): Promise<ExpressionBenchRow[]> {
   const rows: ExpressionBenchRow[] = [];
   const one = crops(1);
   const many = crops(batch);
@@ -52,14 +59,27 @@ export async function benchExpression(models: string[], runs = 200, batch = 32, 
         batched.push((performance.now() - t) / batch);
       }
       await c.dispose();
-      rows.push({ model: name, tta, threads, msPerFaceSingle: median(single), msPerFaceBatched: median(batched), batch });
+      rows.push({
+        model: name,
+        tta,
+        threads,
+        msPerFaceSingle: median(single),
+        msPerFaceBatched: median(batched),
+        batch,
+      });
     }
   }
   return rows;
 }
 
 export function formatExpressionBench(rows: ExpressionBenchRow[]): string {
-  const lines = ['| model | TTA | threads | ms/face (1 per call) | ms/face (batch of ' + (rows[0]?.batch ?? '') + ') |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.model} | ${r.tta} | ${r.threads} | ${r.msPerFaceSingle.toFixed(2)} | ${r.msPerFaceBatched.toFixed(2)} |`);
+  const lines = [
+    '| model | TTA | threads | ms/face (1 per call) | ms/face (batch of ' + (rows[0]?.batch ?? '') + ') |',
+    '|---|---|---|---|---|',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${r.model} | ${r.tta} | ${r.threads} | ${r.msPerFaceSingle.toFixed(2)} | ${r.msPerFaceBatched.toFixed(2)} |`,
+    );
   return lines.join('\n');
 }

@@ -42,7 +42,12 @@ export async function loadFaceApiPeer(): Promise<FaceApiPeer> {
         const options = new faceapi.SsdMobilenetv1Options({ minConfidence, maxResults: 100 });
         const results = await faceapi.detectAllFaces(tensor, options).withFaceLandmarks().withFaceExpressions();
         return results.map((r: FaceApi) => ({
-          box: { x: r.detection.box.x, y: r.detection.box.y, width: r.detection.box.width, height: r.detection.box.height },
+          box: {
+            x: r.detection.box.x,
+            y: r.detection.box.y,
+            width: r.detection.box.width,
+            height: r.detection.box.height,
+          },
           score: r.detection.score,
           landmarks: r.landmarks.positions.map((p: FaceApi) => [p.x, p.y]),
           expressions: { ...r.expressions },

@@ -35,7 +35,14 @@ async function main(): Promise<void> {
       await analyze(i);
       times.push(performance.now() - t);
     }
-    perPhoto.push({ name: photos[i].name, width: photos[i].image.width, height: photos[i].image.height, faces, medianMs: median(times), times });
+    perPhoto.push({
+      name: photos[i].name,
+      width: photos[i].image.width,
+      height: photos[i].image.height,
+      faces,
+      medianMs: median(times),
+      times,
+    });
   }
   await dispose();
   const all = perPhoto.flatMap((p) => p.times);

@@ -92,7 +92,10 @@ const command: Command = {
             let name = basename(file, extname(file)) + '.annotated' + ext;
             for (let k = 2; usedNames.has(name); k++) name = `${basename(file, extname(file))}-${k}.annotated${ext}`;
             usedNames.add(name);
-            await writeFile(join(annotateDir, name), await renderAnnotated(image, result.faces, { format: values.jpeg ? 'jpeg' : 'png' }));
+            await writeFile(
+              join(annotateDir, name),
+              await renderAnnotated(image, result.faces, { format: values.jpeg ? 'jpeg' : 'png' }),
+            );
           }
         } catch (e) {
           failed++;

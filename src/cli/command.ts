@@ -27,16 +27,27 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   }
 }
 
-export function parseNumber(value: string | undefined, flag: string, min = -Infinity, max = Infinity): number | undefined {
+export function parseNumber(
+  value: string | undefined,
+  flag: string,
+  min = -Infinity,
+  max = Infinity,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag}: expected a number in [${min}, ${max}], got "${value}"`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${flag}: expected a number in [${min}, ${max}], got "${value}"`);
   return n;
 }
 
-export function parseChoice<C extends string>(value: string | undefined, flag: string, choices: readonly C[]): C | undefined {
+export function parseChoice<C extends string>(
+  value: string | undefined,
+  flag: string,
+  choices: readonly C[],
+): C | undefined {
   if (value === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${flag}: expected one of ${choices.join(', ')}, got "${value}"`);
+  if (!(choices as readonly string[]).includes(value))
+    throw new UsageError(`${flag}: expected one of ${choices.join(', ')}, got "${value}"`);
   return value as C;
 }
 

@@ -4,7 +4,9 @@ import { EXPRESSION_LABELS } from '../types.js';
 
 export type OutputFormat = 'json' | 'jsonl' | 'csv';
 
-export type FileResult = ({ file: string } & Omit<AnalysisResult, 'timings'> & { timings?: AnalysisResult['timings'] }) | { file: string; error: string; code?: string };
+export type FileResult =
+  | ({ file: string } & Omit<AnalysisResult, 'timings'> & { timings?: AnalysisResult['timings'] })
+  | { file: string; error: string; code?: string };
 
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
@@ -20,10 +22,18 @@ export function toOutput(file: string, r: AnalysisResult, timings: boolean): Fil
       landmarks: f.landmarks.map(([x, y]) => [round(x), round(y)] as [number, number]),
       expression: {
         label: f.expression.label,
-        probabilities: Object.fromEntries(EXPRESSION_LABELS.map((l) => [l, round(f.expression.probabilities[l], 4)])) as typeof f.expression.probabilities,
+        probabilities: Object.fromEntries(
+          EXPRESSION_LABELS.map((l) => [l, round(f.expression.probabilities[l], 4)]),
+        ) as typeof f.expression.probabilities,
       },
     })),
-    ...(timings ? { timings: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v)])) as unknown as AnalysisResult['timings'] } : {}),
+    ...(timings
+      ? {
+          timings: Object.fromEntries(
+            Object.entries(r.timings).map(([k, v]) => [k, round(v)]),
+          ) as unknown as AnalysisResult['timings'],
+        }
+      : {}),
   };
 }
 
@@ -32,13 +42,47 @@ const csvCell = (v: unknown): string => {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-export const CSV_HEADER = ['file', 'width', 'height', 'face', 'x', 'y', 'box_width', 'box_height', 'score', 'label', ...EXPRESSION_LABELS, 'error'];
+export const CSV_HEADER = [
+  'file',
+  'width',
+  'height',
+  'face',
+  'x',
+  'y',
+  'box_width',
+  'box_height',
+  'score',
+  'label',
+  ...EXPRESSION_LABELS,
+  'error',
+];
 
 export function csvRows(r: FileResult): string[] {
-  if ('error' in r) return [[r.file, '', '', '', '', '', '', '', '', '', ...EXPRESSION_LABELS.map(() => ''), r.error].map(csvCell).join(',')];
-  if (r.faces.length === 0) return [[r.file, r.width, r.height, '', '', '', '', '', '', '', ...EXPRESSION_LABELS.map(() => ''), ''].map(csvCell).join(',')];
+  if ('error' in r)
+    return [
+      [r.file, '', '', '', '', '', '', '', '', '', ...EXPRESSION_LABELS.map(() => ''), r.error].map(csvCell).join(','),
+    ];
+  if (r.faces.length === 0)
+    return [
+      [r.file, r.width, r.height, '', '', '', '', '', '', '', ...EXPRESSION_LABELS.map(() => ''), '']
+        .map(csvCell)
+        .join(','),
+    ];
   return r.faces.map((f, i) =>
-    [r.file, r.width, r.height, i, f.box.x, f.box.y, f.box.width, f.box.height, f.score, f.expression.label, ...EXPRESSION_LABELS.map((l) => f.expression.probabilities[l]), '']
+    [
+      r.file,
+      r.width,
+      r.height,
+      i,
+      f.box.x,
+      f.box.y,
+      f.box.width,
+      f.box.height,
+      f.score,
+      f.expression.label,
+      ...EXPRESSION_LABELS.map((l) => f.expression.probabilities[l]),
+      '',
+    ]
       .map(csvCell)
       .join(','),
   );

@@ -16,7 +16,13 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
 };
 
 async function usage(): Promise<string> {
-  const lines = ['ferkit — facial expression recognition: every face, 68 key points, 7 expressions.', '', 'Usage: ferkit <command> [options]', '', 'Commands:'];
+  const lines = [
+    'ferkit — facial expression recognition: every face, 68 key points, 7 expressions.',
+    '',
+    'Usage: ferkit <command> [options]',
+    '',
+    'Commands:',
+  ];
   for (const [name, load] of Object.entries(COMMANDS)) {
     try {
       lines.push(`  ${name.padEnd(10)} ${(await load()).default.summary}`);

@@ -55,7 +55,8 @@ export function parseExpressionCard(json: unknown, source: string): ExpressionMo
   if (!c.output?.name) fail('output.name is missing');
   const t = c.calibration?.temperature;
   const t0 = c.calibration?.temperatureNoTta;
-  if (!(typeof t === 'number' && t > 0 && typeof t0 === 'number' && t0 > 0)) fail('calibration temperatures must be > 0');
+  if (!(typeof t === 'number' && t > 0 && typeof t0 === 'number' && t0 > 0))
+    fail('calibration temperatures must be > 0');
   return c as ExpressionModelCard;
 }
 

@@ -76,7 +76,9 @@ export class ExpressionClassifier {
           for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) input[fb + y * n + x] = crop[y * n + (n - 1 - x)];
         }
       });
-      const result = await session.run({ [this.card.input.name]: { data: input, dims: [chunk.length * views, 1, n, n] } });
+      const result = await session.run({
+        [this.card.input.name]: { data: input, dims: [chunk.length * views, 1, n, n] },
+      });
       const z = result[this.card.output.name].data;
       for (let i = 0; i < chunk.length; i++) {
         const mean = new Float32Array(k);

@@ -49,7 +49,11 @@ export async function readImageFile(path: string, options: DecodeOptions = {}): 
  * Decode encoded image bytes (JPEG, PNG, WebP, GIF, TIFF, AVIF) to 8-bit sRGB, honouring EXIF
  * orientation. `source` names the input in errors.
  */
-export async function decodeImageBytes(bytes: Uint8Array, source: string, options: DecodeOptions = {}): Promise<RgbImage> {
+export async function decodeImageBytes(
+  bytes: Uint8Array,
+  source: string,
+  options: DecodeOptions = {},
+): Promise<RgbImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length === 0) throw new FerkitError('E_EMPTY', `${source}: empty input (0 bytes)`);
   let meta: Metadata;
@@ -84,10 +88,16 @@ export async function decodeImage(input: ImageInput, options: DecodeOptions = {}
   if (isRawPixels(input)) {
     const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
     if (input.width * input.height > maxPixels) {
-      throw new FerkitError('E_TOO_LARGE', `${name ?? 'raw pixels'}: ${input.width}x${input.height} is over the pixel limit`);
+      throw new FerkitError(
+        'E_TOO_LARGE',
+        `${name ?? 'raw pixels'}: ${input.width}x${input.height} is over the pixel limit`,
+      );
     }
     return toRgb(input.width, input.height, input.data, input.channels);
   }
   if (input instanceof Uint8Array) return decodeImageBytes(input, name ?? 'buffer', options);
-  throw new FerkitError('E_INPUT', `${name ?? 'input'}: expected a path, a Buffer/Uint8Array or { width, height, data, channels }`);
+  throw new FerkitError(
+    'E_INPUT',
+    `${name ?? 'input'}: expected a path, a Buffer/Uint8Array or { width, height, data, channels }`,
+  );
 }

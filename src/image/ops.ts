@@ -13,11 +13,17 @@ export function rgbToGray(image: RgbImage): GrayImage {
 }
 
 /** Drop or add channels: raw RGBA / RGB / grey pixels to RgbImage. */
-export function toRgb(width: number, height: number, pixels: Uint8Array | Uint8ClampedArray, channels: number): RgbImage {
+export function toRgb(
+  width: number,
+  height: number,
+  pixels: Uint8Array | Uint8ClampedArray,
+  channels: number,
+): RgbImage {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new FerkitError('E_INPUT', `raw pixels: width and height must be positive integers, got ${width}x${height}`);
   }
-  if (![1, 3, 4].includes(channels)) throw new FerkitError('E_INPUT', `raw pixels: channels must be 1, 3 or 4, got ${channels}`);
+  if (![1, 3, 4].includes(channels))
+    throw new FerkitError('E_INPUT', `raw pixels: channels must be 1, 3 or 4, got ${channels}`);
   if (pixels.length !== width * height * channels) {
     throw new FerkitError(
       'E_INPUT',
@@ -96,7 +102,12 @@ export function cropRgb(image: RgbImage, box: Box, fill = 0): RgbImage {
  * RGB sources are converted per sampled pixel (BT.601), so a 48×48 face crop never pays for
  * converting the whole photo.
  */
-export function warpAffineToGray(src: RgbImage | GrayImage, m: readonly number[], width: number, height: number): Uint8Array {
+export function warpAffineToGray(
+  src: RgbImage | GrayImage,
+  m: readonly number[],
+  width: number,
+  height: number,
+): Uint8Array {
   const out = new Uint8Array(width * height);
   const [a, b, c, d, e, f] = m;
   const W = src.width;

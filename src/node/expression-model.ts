@@ -31,7 +31,9 @@ export async function loadExpressionModel(nameOrPath: string = DEFAULT_EXPRESSIO
   try {
     json = JSON.parse(await readFile(cardPath, 'utf8'));
   } catch (e) {
-    throw new FerkitError('E_MODEL', `${cardPath}: model card missing or not JSON (${(e as Error).message})`, { cause: e });
+    throw new FerkitError('E_MODEL', `${cardPath}: model card missing or not JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   return { bytes, card: parseExpressionCard(json, cardPath), path };
 }

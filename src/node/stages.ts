@@ -22,12 +22,24 @@ export async function createFaceDetector(
     return { name: 'haar', detect: (image, o) => haar.detect(image, o), dispose: () => haar.dispose() };
   }
   const paths = await ensureFaceApiModels();
-  const ssd = await createSsdDetector(runtime, { model: await readFile(paths.ssd.model), source: paths.ssd.model, ...session });
+  const ssd = await createSsdDetector(runtime, {
+    model: await readFile(paths.ssd.model),
+    source: paths.ssd.model,
+    ...session,
+  });
   return { name: 'ssd-mobilenetv1', detect: (image, o) => ssd.detect(image, o), dispose: () => ssd.dispose() };
 }
 
 export async function createLandmarks(runtime: InferenceRuntime, session: SessionOptions): Promise<LandmarkModel> {
   const paths = await ensureFaceApiModels();
-  const model = await createLandmarkModel(runtime, { model: await readFile(paths.landmark68.model), source: paths.landmark68.model, ...session });
-  return { name: 'face-landmark-68', detect: (image, boxes) => model.detect(image, boxes), dispose: () => model.dispose() };
+  const model = await createLandmarkModel(runtime, {
+    model: await readFile(paths.landmark68.model),
+    source: paths.landmark68.model,
+    ...session,
+  });
+  return {
+    name: 'face-landmark-68',
+    detect: (image, boxes) => model.detect(image, boxes),
+    dispose: () => model.dispose(),
+  };
 }

@@ -55,7 +55,11 @@ export interface PanelLayout {
 }
 
 /** Panel size for one face: rows follow the face size, capped relative to the image. */
-function panelSize(face: FaceResult, imageWidth: number, imageHeight: number): { width: number; height: number; row: number } {
+function panelSize(
+  face: FaceResult,
+  imageWidth: number,
+  imageHeight: number,
+): { width: number; height: number; row: number } {
   const unit = Math.max(1, Math.min(imageWidth, imageHeight) / 720);
   const row = Math.max(9, Math.min(face.box.height / 7.5, 24 * unit));
   return { width: row * 8.5, height: row * (EXPRESSION_LABELS.length + 0.4), row };

@@ -18,9 +18,13 @@ export const nodeRuntime: InferenceRuntime = {
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
     } catch (e) {
-      throw new FerkitError('E_MODEL', `${source}: not a loadable ONNX model (${(e as Error).message.split('\n')[0]})`, {
-        cause: e,
-      });
+      throw new FerkitError(
+        'E_MODEL',
+        `${source}: not a loadable ONNX model (${(e as Error).message.split('\n')[0]})`,
+        {
+          cause: e,
+        },
+      );
     }
     return {
       inputNames: session.inputNames,

@@ -79,7 +79,13 @@ export class FaceTracker {
         t.missed = 0;
       }
       t.age++;
-      return { ...f, id: t.id, age: t.age, rawProbabilities: f.expression.probabilities, expression: toExpressionResult(t.probs) };
+      return {
+        ...f,
+        id: t.id,
+        age: t.age,
+        rawProbabilities: f.expression.probabilities,
+        expression: toExpressionResult(t.probs),
+      };
     });
     this.tracks = this.tracks.filter((t) => t.missed <= this.maxMissed);
     return out;

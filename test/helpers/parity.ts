@@ -10,7 +10,8 @@ export function parityInputs(count = 4, size = 48): Uint8Array[] {
   return Array.from({ length: count }, (_, k) => {
     const a = new Uint8Array(size * size);
     for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++) a[y * size + x] = Math.floor(127.5 + 127.5 * Math.sin(0.3 * (k + 1) * x + 0.2 * y + k));
+      for (let x = 0; x < size; x++)
+        a[y * size + x] = Math.floor(127.5 + 127.5 * Math.sin(0.3 * (k + 1) * x + 0.2 * y + k));
     return a;
   });
 }
@@ -38,4 +39,3 @@ export async function checkParity(onnxPath: string): Promise<{ maxDiffTta: numbe
   }
   return { maxDiffTta, maxDiffNoTta };
 }
-

@@ -1,0 +1,48 @@
+/** Messages between the page (main.ts) and the inference worker (worker.ts). */
+import type { BrowserAnalysis } from '../../src/browser.js';
+
+export interface EngineConfig {
+  /** 'ssd', 'tiny' or 'haar'. */
+  detector: 'ssd' | 'tiny' | 'haar';
+  /** Model file names under /models/. */
+  detectorModel: string;
+  /** A different detector for live video (camera, video files), or null to use `detector`. */
+  videoDetector: { detector: 'ssd' | 'tiny' | 'haar'; model: string } | null;
+  landmarkModel: string;
+  expressionModel: string;
+  backend: 'auto' | 'webgpu' | 'wasm';
+  /** WASM threads; 0 = automatic. */
+  threads: number;
+  /** Let idle WASM threads spin (ONNX Runtime's default; off here). */
+  spinning: boolean;
+  tta: 'none' | 'flip';
+  scoreThreshold: number;
+  /** EMA weight of the newest frame (FaceTracker smoothing). */
+  smoothing: number;
+  detectEvery: number;
+}
+
+export type ToWorker =
+  | { type: 'init'; config: EngineConfig; modelBaseUrl: string; wasmPaths: string }
+  | { type: 'frame'; id: number; bitmap: ImageBitmap; mode: 'image' | 'video'; sentAt: number }
+  | { type: 'video-options'; smoothing?: number; detectEvery?: number }
+  | { type: 'reset-tracking' };
+
+export interface EngineInfo {
+  backend: string;
+  threads: number;
+  notices: string[];
+  detector: string;
+  videoDetector: string;
+  landmarks: string;
+  expression: string;
+  loadMs: number;
+  crossOriginIsolated: boolean;
+}
+
+export type FromWorker =
+  | { type: 'loading'; config: EngineConfig }
+  | { type: 'ready'; info: EngineInfo; config: EngineConfig }
+  | { type: 'load-error'; message: string; config: EngineConfig; fallback: boolean }
+  | { type: 'result'; id: number; result: BrowserAnalysis; workerMs: number; sentAt: number }
+  | { type: 'frame-error'; id: number; message: string; sentAt: number };

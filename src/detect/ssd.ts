@@ -23,7 +23,7 @@
  * This module is host-neutral: it only sees the InferenceRuntime interface and RgbImage.
  */
 import { FerkitError } from '../errors.js';
-import { nonMaxSuppression, resampleBilinearTfPlanar } from '../image/ops.js';
+import { nonMaxSuppression, resampleBilinearTfPlanar, assertRgbImage } from '../image/ops.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import type { DetectOptions, FaceDetector } from './types.js';
@@ -92,16 +92,6 @@ export interface SsdDetector extends FaceDetector {
   dispose(): Promise<void>;
 }
 
-function checkImage(image: RgbImage): void {
-  const { width, height, data } = image ?? {};
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new FerkitError('E_INPUT', `image: width and height must be positive integers, got ${width}x${height}`);
-  }
-  if (!data || data.length !== width * height * 3) {
-    throw new FerkitError('E_INPUT', `image: expected ${width * height * 3} RGB bytes, got ${data?.length}`);
-  }
-}
-
 function resolveDetectOptions(options: SsdDetectOptions, inputSize: number): Required<SsdDetectOptions> {
   const o = {
     scoreThreshold: options.scoreThreshold ?? ssdDefaultScoreThreshold(inputSize),
@@ -125,7 +115,7 @@ function resolveDetectOptions(options: SsdDetectOptions, inputSize: number): Req
  * TF's legacy bilinear mapping.
  */
 export function ssdInputTensor(image: RgbImage, inputSize: number = SSD_INPUT_SIZE): Float32Array {
-  checkImage(image);
+  assertRgbImage(image);
   const side = Math.max(image.width, image.height);
   const out = new Float32Array(3 * inputSize * inputSize);
   resampleBilinearTfPlanar(

@@ -24,7 +24,7 @@
  * browser build can use it.
  */
 import { FerkitError } from '../errors.js';
-import { nonMaxSuppression, resampleBilinearTfPlanar } from '../image/ops.js';
+import { nonMaxSuppression, resampleBilinearTfPlanar, assertRgbImage } from '../image/ops.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import { onnxInputShape } from './ssd.js';
@@ -111,16 +111,6 @@ export interface TinyDetector extends FaceDetector {
   dispose(): Promise<void>;
 }
 
-function checkImage(image: RgbImage): void {
-  const { width, height, data } = image ?? {};
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new FerkitError('E_INPUT', `image: width and height must be positive integers, got ${width}x${height}`);
-  }
-  if (!data || data.length !== width * height * 3) {
-    throw new FerkitError('E_INPUT', `image: expected ${width * height * 3} RGB bytes, got ${data?.length}`);
-  }
-}
-
 function resolveDetectOptions(options: TinyDetectOptions): Required<TinyDetectOptions> {
   const o = { scoreThreshold: 0.5, iouThreshold: TINY_IOU_THRESHOLD, maxFaces: 100, minFaceSize: 0, ...options };
   const bad = (what: string) => new FerkitError('E_INPUT', `detect: ${what}`);
@@ -139,7 +129,7 @@ function resolveDetectOptions(options: TinyDetectOptions): Required<TinyDetectOp
  * (NetInput.toBatchTensor(S, false)). Writes into `out` when given (3·S·S values).
  */
 export function tinyInputTensor(image: RgbImage, inputSize: number, out?: Float32Array): Float32Array {
-  checkImage(image);
+  assertRgbImage(image);
   const side = Math.max(image.width, image.height);
   const buf = out ?? new Float32Array(3 * inputSize * inputSize);
   resampleBilinearTfPlanar(

@@ -2,6 +2,17 @@
 import { FerkitError } from '../errors.js';
 import type { Box, GrayImage, RgbImage } from '../types.js';
 
+/** Throws E_INPUT unless `image` is a well-formed RgbImage (positive integer size, 3 bytes a pixel). */
+export function assertRgbImage(image: RgbImage): void {
+  const { width, height, data } = image ?? {};
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new FerkitError('E_INPUT', `image: width and height must be positive integers, got ${width}x${height}`);
+  }
+  if (!data || data.length !== width * height * 3) {
+    throw new FerkitError('E_INPUT', `image: expected ${width * height * 3} RGB bytes, got ${data?.length}`);
+  }
+}
+
 /** ITU-R BT.601 luma, as OpenCV's and Pillow's RGB→grey use (and FER2013 was made with). */
 export function rgbToGray(image: RgbImage): GrayImage {
   const { width, height, data } = image;

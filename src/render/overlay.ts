@@ -36,7 +36,8 @@ export interface OverlayOptions {
 }
 
 export const PURPLE = '#a020f0';
-const BAR_COLORS: Record<string, string> = {
+/** One colour per expression, shared by the overlay, the video timeline chart and the web app. */
+export const EXPRESSION_COLORS: Record<(typeof EXPRESSION_LABELS)[number], string> = {
   angry: '#e53935',
   disgust: '#7cb342',
   fear: '#8e24aa',
@@ -177,7 +178,7 @@ function drawBars(ctx: Canvas2D, face: FaceResult, p: PanelLayout): void {
     ctx.fillText(label, p.x + p.row * 0.25, cy);
     ctx.fillStyle = '#3a3a46';
     ctx.fillRect(barX, cy - p.row * 0.32, barMax, p.row * 0.64);
-    ctx.fillStyle = BAR_COLORS[label];
+    ctx.fillStyle = EXPRESSION_COLORS[label];
     ctx.fillRect(barX, cy - p.row * 0.32, Math.max(0, barMax * prob), p.row * 0.64);
     ctx.textAlign = 'right';
     ctx.fillStyle = '#ffffff';

@@ -4,19 +4,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { createCanvas } from '@napi-rs/canvas';
+import { EXPRESSION_COLORS } from '../render/overlay.js';
 import { EXPRESSION_LABELS } from '../types.js';
 import type { TimelineRow, VideoSummary } from './timeline.js';
 
 /** The overlay's bar colours, so the chart and the annotated video agree. */
-export const EXPRESSION_COLORS: Record<(typeof EXPRESSION_LABELS)[number], string> = {
-  angry: '#e53935',
-  disgust: '#7cb342',
-  fear: '#8e24aa',
-  happy: '#fdd835',
-  sad: '#1e88e5',
-  surprise: '#fb8c00',
-  neutral: '#9e9e9e',
-};
+export { EXPRESSION_COLORS };
 
 interface Series {
   frames: number[];

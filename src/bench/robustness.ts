@@ -388,7 +388,7 @@ function drawPanel(
   series: Series[],
   xs: number[],
   yRange: [number, number],
-  refs: { value: number; label: string; dash: number[] }[],
+  refs: { value: number; label: string; dash: number[]; side: 'left' | 'right' }[],
   legendRows: number,
 ): void {
   const padL = 52;
@@ -449,9 +449,9 @@ function drawPanel(
     ctx.setLineDash([]);
     ctx.fillStyle = MUTED;
     ctx.font = font(10);
-    ctx.textAlign = 'right';
+    ctx.textAlign = ref.side;
     ctx.textBaseline = 'bottom';
-    ctx.fillText(ref.label, x0 + padL + pw - 3, Y(ref.value) - 2);
+    ctx.fillText(ref.label, ref.side === 'right' ? x0 + padL + pw - 3 : x0 + padL + 3, Y(ref.value) - 2);
   }
 
   // series
@@ -566,8 +566,10 @@ export function robustnessChartPng(r: RobustnessResult, ctx: RobustnessContext):
     14,
   );
   const refs = [
-    { value: r.clean.accuracy, label: 'clean', dash: [6, 4] },
-    { value: r.majorityRate, label: 'majority class', dash: [2, 3] },
+    // labels where the curves are not: clean accuracy on the right (curves fall below it with the
+    // severity), the majority-class rate on the left (every curve starts at clean accuracy)
+    { value: r.clean.accuracy, label: 'clean', dash: [6, 4], side: 'right' as const },
+    { value: r.majorityRate, label: 'majority class', dash: [2, 3], side: 'left' as const },
   ];
   panels.forEach((p, i) => {
     drawPanel(

@@ -25,9 +25,9 @@ import {
 } from './fixtures-web/harness.mjs';
 
 const hasChromium = chromiumAvailable();
-// Issue 4 asks for ≥ 10 fps on the 2-core machine; on an idle one this test measured medians of
-// 9.5–9.6 (2026-11-28), so the target is not met yet and stays open. The default guards against
-// regressions below 8; FERKIT_WEB_MIN_FPS=10 checks the target itself.
+// Issue 4 asks for ≥ 10 fps on the 2-core machine; on an idle one this test measured medians from
+// 9.5 to 13.1 (three runs, 2026-11-28), so the target is not reliably met yet. The default guards
+// against regressions below 8; FERKIT_WEB_MIN_FPS=10 checks the target itself.
 const MIN_FPS = Number(process.env.FERKIT_WEB_MIN_FPS ?? 8);
 const SAMPLE = join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg');
 

@@ -26,7 +26,7 @@ import type { DetectOptions, FaceDetector } from './detect/types.js';
 import { FerkitError } from './errors.js';
 import { type ExpressionModelCard, parseExpressionCard } from './expression/card.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
-import { toRgb } from './image/ops.js';
+import { intersectionArea, pointsBox, toRgb } from './image/ops.js';
 import { createLandmarkModel } from './landmarks/landmark68.js';
 import type { LandmarkModel } from './landmarks/types.js';
 import { type PipelineStages, runPipeline } from './pipeline/run.js';
@@ -260,26 +260,6 @@ interface Followed {
   vy: number;
 }
 
-function pointsBounds(points: readonly Point[]): Box {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (const [x, y] of points) {
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-}
-
-function overlap(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
-}
-
 /**
  * A FaceDetector for video that runs the real detector on key frames only (every Nth frame, and
  * whenever it follows no face) and otherwise returns the boxes implied by the previous frame's
@@ -319,7 +299,7 @@ export class LandmarkFollowingDetector implements FaceDetector {
     const next: Followed[] = [];
     faces.forEach((face, i) => {
       if (!face.landmarks?.length) return;
-      const lb = pointsBounds(face.landmarks);
+      const lb = pointsBox(face.landmarks);
       if (!(lb.width > 1 && lb.height > 1)) return;
       const prev = this.lastKey ? undefined : this.followed[i];
       const d = face.box;
@@ -339,13 +319,14 @@ export class LandmarkFollowingDetector implements FaceDetector {
       const vy = 0.5 * (box.y + box.height / 2 - pcy) + 0.5 * (prev?.vy ?? 0);
       const predicted = { ...box, x: box.x + vx, y: box.y + vy };
       // Lost: mostly outside the image, or too small to be a face the detector would report.
-      if (overlap(predicted, { x: 0, y: 0, width, height }) < 0.5 * predicted.width * predicted.height) return;
+      if (intersectionArea(predicted, { x: 0, y: 0, width, height }) < 0.5 * predicted.width * predicted.height) return;
       if (predicted.width < minFaceSize || predicted.height < minFaceSize) return;
       // Two followed faces that converged onto one: keep the first (higher detector score).
       if (
         next.some(
           (n) =>
-            overlap(n.box, predicted) > 0.5 * Math.min(n.box.width * n.box.height, predicted.width * predicted.height),
+            intersectionArea(n.box, predicted) >
+            0.5 * Math.min(n.box.width * n.box.height, predicted.width * predicted.height),
         )
       )
         return;

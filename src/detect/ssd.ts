@@ -23,7 +23,7 @@
  * This module is host-neutral: it only sees the InferenceRuntime interface and RgbImage.
  */
 import { FerkitError } from '../errors.js';
-import { nonMaxSuppression, resampleBilinearTfPlanar, assertRgbImage } from '../image/ops.js';
+import { nonMaxSuppression, squareInputTensor } from '../image/ops.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import type { DetectOptions, FaceDetector } from './types.js';
@@ -115,18 +115,7 @@ function resolveDetectOptions(options: SsdDetectOptions, inputSize: number): Req
  * TF's legacy bilinear mapping.
  */
 export function ssdInputTensor(image: RgbImage, inputSize: number = SSD_INPUT_SIZE): Float32Array {
-  assertRgbImage(image);
-  const side = Math.max(image.width, image.height);
-  const out = new Float32Array(3 * inputSize * inputSize);
-  resampleBilinearTfPlanar(
-    image,
-    { x: 0, y: 0, width: image.width, height: image.height },
-    { width: side, height: side, offsetX: 0, offsetY: 0 },
-    inputSize,
-    inputSize,
-    out,
-  );
-  return out;
+  return squareInputTensor(image, inputSize);
 }
 
 /**

@@ -24,7 +24,7 @@
  * browser build can use it.
  */
 import { FerkitError } from '../errors.js';
-import { nonMaxSuppression, resampleBilinearTfPlanar, assertRgbImage } from '../image/ops.js';
+import { nonMaxSuppression, squareInputTensor } from '../image/ops.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import { onnxInputShape } from './ssd.js';
@@ -129,18 +129,7 @@ function resolveDetectOptions(options: TinyDetectOptions): Required<TinyDetectOp
  * (NetInput.toBatchTensor(S, false)). Writes into `out` when given (3·S·S values).
  */
 export function tinyInputTensor(image: RgbImage, inputSize: number, out?: Float32Array): Float32Array {
-  assertRgbImage(image);
-  const side = Math.max(image.width, image.height);
-  const buf = out ?? new Float32Array(3 * inputSize * inputSize);
-  resampleBilinearTfPlanar(
-    image,
-    { x: 0, y: 0, width: image.width, height: image.height },
-    { width: side, height: side, offsetX: 0, offsetY: 0 },
-    inputSize,
-    inputSize,
-    buf,
-  );
-  return buf;
+  return squareInputTensor(image, inputSize, out);
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

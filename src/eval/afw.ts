@@ -32,7 +32,7 @@ import { ensureFaceApiModels } from '../convert/main.js';
 import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, ssdDefaultScoreThreshold } from '../detect/ssd.js';
 import type { DetectOptions, FaceDetector } from '../detect/types.js';
 import { decodeImage } from '../image/decode-node.js';
-import { iou } from '../image/ops.js';
+import { iou, pointsBox } from '../image/ops.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import { createFaceDetector, createLandmarks } from '../node/stages.js';
 import { nodeRuntime } from '../runtime/node.js';
@@ -84,20 +84,8 @@ export async function loadAfwAnnotations(dir: string, limit?: number): Promise<A
 // ---------------------------------------------------------------------------------------------
 // Matching and error math
 
-/** Bounding box of a set of points (the GT face box convention here). */
-export function pointsBox(points: readonly Point[]): Box {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (const [x, y] of points) {
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-}
+/** Bounding box of a set of points: the GT face box convention here. */
+export { pointsBox };
 
 /** Tolerant match: the GT box centre is inside the detection, and width and height agree within `ratio`×. */
 export function tolerantMatch(gt: Box, det: Box, ratio = 2): boolean {

@@ -1,6 +1,6 @@
 /** Pure pixel operations on RgbImage / GrayImage shared by every stage and both hosts. */
 import { FerkitError } from '../errors.js';
-import type { Box, GrayImage, RgbImage } from '../types.js';
+import type { Box, GrayImage, Point, RgbImage } from '../types.js';
 
 /** Throws E_INPUT unless `image` is a well-formed RgbImage (positive integer size, 3 bytes a pixel). */
 export function assertRgbImage(image: RgbImage): void {
@@ -152,14 +152,32 @@ export function warpAffineToGray(
   return out;
 }
 
+/** Area of the overlap of two boxes (0 when they do not touch). */
+export function intersectionArea(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
 export function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const inter = intersectionArea(a, b);
   const union = a.width * a.height + b.width * b.height - inter;
   return union > 0 ? inter / union : 0;
+}
+
+/** Bounding box of a set of points (e.g. of 68 landmarks). */
+export function pointsBox(points: readonly Point[]): Box {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const [x, y] of points) {
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
 /** Greedy non-maximum suppression; returns the kept indices, best first. */
@@ -370,4 +388,23 @@ export function resizeGrayLinearExact(
     }
   }
   return out;
+}
+
+/**
+ * face-api's detector input: planar RGB float32 [3, S, S] in 0..255, the image zero-padded on the
+ * right/bottom to a square and resized with TF's legacy bilinear mapping (SSD and TinyFaceDetector).
+ */
+export function squareInputTensor(image: RgbImage, inputSize: number, out?: Float32Array): Float32Array {
+  assertRgbImage(image);
+  const side = Math.max(image.width, image.height);
+  const buf = out ?? new Float32Array(3 * inputSize * inputSize);
+  resampleBilinearTfPlanar(
+    image,
+    { x: 0, y: 0, width: image.width, height: image.height },
+    { width: side, height: side, offsetX: 0, offsetY: 0 },
+    inputSize,
+    inputSize,
+    buf,
+  );
+  return buf;
 }

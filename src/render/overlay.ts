@@ -3,6 +3,7 @@
  * beside it. Draws on any Canvas 2D context (browser canvas or @napi-rs/canvas in Node).
  * Sizes follow the face and image size, so it stays legible from thumbnails to 4K.
  */
+import { intersectionArea } from '../image/ops.js';
 import type { FaceResult } from '../pipeline/types.js';
 import { EXPRESSION_LABELS } from '../types.js';
 
@@ -68,12 +69,6 @@ function panelSize(
 
 type Rect = { x: number; y: number; width: number; height: number };
 
-function overlapArea(a: Rect, b: Rect): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
-}
-
 /**
  * Where each face's bars go: the first of right, left, below, above that stays inside the image
  * and covers no face and no earlier panel; failing that, the candidate covering the least.
@@ -95,8 +90,8 @@ export function layoutPanels(faces: readonly FaceResult[], imageWidth: number, i
     const cost = (r: Rect) => {
       const outside = r.x < 0 || r.y < 0 || r.x + r.width > imageWidth || r.y + r.height > imageHeight ? 1e12 : 0;
       let covered = 0;
-      for (const f of faces) covered += overlapArea(r, f.box);
-      for (const p of placed) covered += overlapArea(r, p);
+      for (const f of faces) covered += intersectionArea(r, f.box);
+      for (const p of placed) covered += intersectionArea(r, p);
       return outside + covered;
     };
     let best = candidates[0];

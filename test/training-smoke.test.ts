@@ -35,60 +35,17 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     syntheticBin(join(dir, 'val.bin'), 70, 2);
     const run = (args: string[]) =>
       execFileSync(PYTHON, ['-m', ...args], { cwd: trainingDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = run([
-      'ferkit_train.train',
-      '--train',
-      join(dir, 'train.bin'),
-      '--val',
-      join(dir, 'val.bin'),
-      '--out',
-      join(dir, 'run'),
-      '--arch',
-      'resnet',
-      '--widths',
-      '8,16',
-      '--depths',
-      '1,1',
-      '--block',
-      'bottleneck',
-      '--stem-width',
-      '8',
-      '--epochs',
-      '2',
-      '--batch-size',
-      '32',
-      '--no-progress',
-      '--threads',
-      '1',
-    ]);
+    // the same tiny model twice: 2 epochs, then --resume to 3
+    const train = (epochs: number, ...extra: string[]) =>
+      run([
+        'ferkit_train.train',
+        ...['--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, 'run')],
+        ...['--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8'],
+        ...['--epochs', String(epochs), '--batch-size', '32', '--no-progress', '--threads', '1', ...extra],
+      ]);
+    const log = train(2);
     expect(log).toMatch(/"epoch": 2/);
-    const resumed = run([
-      'ferkit_train.train',
-      '--train',
-      join(dir, 'train.bin'),
-      '--val',
-      join(dir, 'val.bin'),
-      '--out',
-      join(dir, 'run'),
-      '--arch',
-      'resnet',
-      '--widths',
-      '8,16',
-      '--depths',
-      '1,1',
-      '--block',
-      'bottleneck',
-      '--stem-width',
-      '8',
-      '--epochs',
-      '3',
-      '--batch-size',
-      '32',
-      '--no-progress',
-      '--threads',
-      '1',
-      '--resume',
-    ]);
+    const resumed = train(3, '--resume');
     expect(resumed).toMatch(/resumed at epoch 2/);
     run([
       'ferkit_train.export',

@@ -217,7 +217,7 @@ describe('ensureFaceApiModels', () => {
     expect(card.converter.version).toBe(CONVERTER_VERSION);
     expect(card.input).toMatchObject({
       name: 'input',
-      shape: ['N', 3, SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_INPUT_SIZE],
+      shape: ['N', 3, 'H', 'W'],
       inputSize: SSD_DEFAULT_INPUT_SIZE,
       pixelRange: [0, 255],
       channelOrder: 'RGB',

@@ -1,5 +1,5 @@
 /**
- * The TF anchor-generator port (src/convert/ssd-anchors.ts): it must reproduce face-api's shipped
+ * The TF anchor-generator port (src/detect/ssd-anchors.ts): it must reproduce face-api's shipped
  * 512 table, follow TF 'same' padding for the grid sizes, and, off 512, keep each anchor's trained
  * pixel geometry; plus the converted graph at other sizes (shapes, anchor table, declared input).
  */
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFaceApiSsdOnnx, faceApiSsdMacs } from '../src/convert/faceapi-ssd.js';
 import { readFaceApiWeights } from '../src/convert/faceapi-weights.js';
 import { faceApiWeightsDir } from '../src/convert/main.js';
+import { SSD_NUM_ANCHORS } from '../src/detect/ssd.js';
 import {
   FACEAPI_SSD_ANCHOR_CONFIG,
   generateSsdAnchors,
@@ -16,9 +17,9 @@ import {
   ssdBoxSpecs,
   ssdFeatureMapSizes,
   ssdReceptiveOffsets,
-} from '../src/convert/ssd-anchors.js';
-import { onnxInputShape, SSD_NUM_ANCHORS } from '../src/detect/ssd.js';
+} from '../src/detect/ssd-anchors.js';
 import { nodeRuntime } from '../src/runtime/node.js';
+import { onnxInputShape, onnxMetadata } from '../src/runtime/onnx-model-info.js';
 
 const weightsPromise = readFaceApiWeights(join(faceApiWeightsDir(), 'ssd_mobilenetv1_model-weights_manifest.json'));
 
@@ -109,24 +110,68 @@ describe('SSD anchor generator', () => {
     expect(maxAbsDiff(explicit, rel)).toBe(0);
   });
 
-  it('builds runnable graphs at other sizes, with matching anchor tables and declared input shapes', async () => {
+  it('builds runnable graphs with symbolic H × W: square at the nominal size with its own table, and rectangles', async () => {
     const weights = (await weightsPromise).tensors;
     for (const size of [320, 300]) {
       const model = buildFaceApiSsdOnnx(weights, 'test', size);
-      expect(onnxInputShape(model, 'input')).toEqual(['N', 3, size, size]);
+      expect(onnxInputShape(model, 'input')).toEqual(['N', 3, 'H', 'W']);
       expect(onnxInputShape(model, 'nope')).toBeNull();
+      expect(onnxMetadata(model)['ferkit.ssd.input_size']).toBe(String(size));
       const session = await nodeRuntime.createSession(model, `ssd-${size}`, { threads: 1 });
-      const out = await session.run({
-        input: { data: new Float32Array(3 * size * size).fill(128), dims: [1, 3, size, size] },
-      });
+      for (const [h, w] of [
+        [size, size],
+        [224, size],
+        [size, 192],
+      ]) {
+        const out = await session.run({
+          input: { data: new Float32Array(3 * h * w).fill(128), dims: [1, 3, h, w] },
+        });
+        const n = ssdAnchorCount({ height: h, width: w });
+        expect(out.boxes.dims).toEqual([1, n, 4]);
+        expect(out.scores.dims).toEqual([1, n]);
+        expect(out.anchors.dims).toEqual([ssdAnchorCount(size), 4]);
+        expect(maxAbsDiff(out.anchors.data, generateSsdAnchors(size))).toBe(0);
+      }
       await session.dispose();
-      const n = ssdAnchorCount(size);
-      expect(out.boxes.dims).toEqual([1, n, 4]);
-      expect(out.scores.dims).toEqual([1, n]);
-      expect(out.anchors.dims).toEqual([n, 4]);
-      expect(maxAbsDiff(out.anchors.data, generateSsdAnchors(size))).toBe(0);
     }
     expect(onnxInputShape(new Uint8Array([1, 2, 3]), 'input')).toBeNull();
+    expect(onnxMetadata(new Uint8Array([1, 2, 3]))).toEqual({});
+  });
+
+  it("rectangles are separable: H × W anchors pair the square-H table's rows with the square-W table's columns", () => {
+    for (const [H, W] of [
+      [224, 320],
+      [320, 192],
+      [288, 512],
+    ]) {
+      const rect = generateSsdAnchors({ height: H, width: W });
+      const tall = generateSsdAnchors(H);
+      const wide = generateSsdAnchors(W);
+      const gh = ssdFeatureMapSizes(H);
+      const gw = ssdFeatureMapSizes(W);
+      const perCell = ssdBoxSpecs().map((l) => l.length);
+      let r = 0;
+      let t = 0;
+      let q = 0;
+      for (let k = 0; k < gh.length; k++) {
+        for (let row = 0; row < gh[k]; row++)
+          for (let col = 0; col < gw[k]; col++)
+            for (let a = 0; a < perCell[k]; a++) {
+              // y depends on the row only, x on the column only: column 0 of the tall table, row 0 of the wide one.
+              const ti = t + row * gh[k] * perCell[k] * 4 + a * 4;
+              const wi = q + (col * perCell[k] + a) * 4;
+              // y from the square-H table (ymin, ymax), x from the square-W table (xmin, xmax).
+              expect(rect[r]).toBeCloseTo(tall[ti], 6);
+              expect(rect[r + 2]).toBeCloseTo(tall[ti + 2], 6);
+              expect(rect[r + 1]).toBeCloseTo(wide[wi + 1], 6);
+              expect(rect[r + 3]).toBeCloseTo(wide[wi + 3], 6);
+              r += 4;
+            }
+        t += gh[k] * gh[k] * perCell[k] * 4;
+        q += gw[k] * gw[k] * perCell[k] * 4;
+      }
+      expect(r).toBe(rect.length);
+    }
   });
 
   it('counts multiply-adds: 512 ≈ 3.1 G, shrinking about with the input area', () => {

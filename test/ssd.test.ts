@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFaceApiModels, faceApiWeightsDir } from '../src/convert/main.js';
-import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, type SsdDetector } from '../src/detect/ssd.js';
+import {
+  createSsdDetector,
+  SSD_DEFAULT_INPUT_SIZE,
+  SSD_FIT_MULTIPLE,
+  type SsdDetector,
+  ssdInputShape,
+} from '../src/detect/ssd.js';
 import { FerkitError } from '../src/errors.js';
 import { cropRgb, iou, resampleBilinearTfPlanar } from '../src/image/ops.js';
 import { createLandmarkModel } from '../src/landmarks/landmark68.js';
@@ -27,6 +33,16 @@ async function loadSample(i: number, width?: number): Promise<RgbImage> {
   if (width) s = s.resize(width);
   const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
+}
+
+/** The image mirrored about its diagonal: a landscape photo becomes a portrait one. */
+function transposeImage(image: RgbImage): RgbImage {
+  const { width, height, data } = image;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      for (let c = 0; c < 3; c++) out[(x * height + y) * 3 + c] = data[(y * width + x) * 3 + c];
+  return { width: height, height: width, data: out };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: face-api result objects
@@ -46,9 +62,11 @@ beforeAll(async () => {
   // A fresh conversion (not the shared cache), so these tests always exercise the current converter.
   cacheDir = await mkdtemp(join(tmpdir(), 'ferkit-ssd-test-'));
   modelPaths = await ensureFaceApiModels(cacheDir, { ssdSizes: [512] });
+  // face-api's own geometry: the padded 512 square (fit: false), so results can match face-api's exactly.
   detector = await createSsdDetector(nodeRuntime, {
     model: await readFile(modelPaths.ssdBySize[512].model),
     source: modelPaths.ssdBySize[512].model,
+    fit: false,
   });
   defaultDetector = await createSsdDetector(nodeRuntime, {
     model: await readFile(modelPaths.ssd.model),
@@ -189,20 +207,60 @@ describe('SSD detector vs face-api', () => {
     await expect(other.detect(image)).rejects.toMatchObject({ code: 'E_DISPOSED' });
   });
 
-  it('reads the input size from the model, and refuses a contradicting inputSize', async () => {
+  it('reads the input size from the model, runs the same weights at another size, and rejects a bad inputSize', async () => {
     expect(modelPaths.ssdInputSize).toBe(SSD_DEFAULT_INPUT_SIZE);
     expect(modelPaths.ssd).toEqual(modelPaths.ssdBySize[SSD_DEFAULT_INPUT_SIZE]);
     expect(detector.inputSize).toBe(512);
+    expect(detector.fit).toBe(false);
     expect(defaultDetector.inputSize).toBe(SSD_DEFAULT_INPUT_SIZE);
+    expect(defaultDetector.fit).toBe(true);
+    // The graph's H × W are symbolic: the 512 file run at the default size finds what the default file finds.
     const model = await readFile(modelPaths.ssdBySize[512].model);
-    const same = await createSsdDetector(nodeRuntime, { model, inputSize: 512 });
-    expect(same.inputSize).toBe(512);
-    await same.dispose();
-    await expect(createSsdDetector(nodeRuntime, { model, source: 'm512.onnx', inputSize: 384 })).rejects.toMatchObject({
-      code: 'E_MODEL',
-      message: expect.stringContaining('m512.onnx'),
+    const resized = await createSsdDetector(nodeRuntime, { model, inputSize: SSD_DEFAULT_INPUT_SIZE });
+    expect(resized.inputSize).toBe(SSD_DEFAULT_INPUT_SIZE);
+    const image = await loadSample(3, 800);
+    const a = await resized.detect(image);
+    const b = await defaultDetector.detect(image);
+    await resized.dispose();
+    expect(a.length).toBe(b.length);
+    a.forEach((d, k) => {
+      expect(iou(d.box, b[k].box)).toBeGreaterThan(0.999);
+      expect(Math.abs(d.score - b[k].score)).toBeLessThan(1e-4);
     });
     await expect(createSsdDetector(nodeRuntime, { model, inputSize: 0 })).rejects.toMatchObject({ code: 'E_INPUT' });
+    await expect(createSsdDetector(nodeRuntime, { model, inputSize: 31.5 })).rejects.toMatchObject({ code: 'E_INPUT' });
+  });
+
+  it("fit: runs at the image's aspect ratio on fewer pixels and finds the same faces as the padded square", async () => {
+    const model = await readFile(modelPaths.ssd.model);
+    const square = await createSsdDetector(nodeRuntime, { model, fit: false });
+    let faces = 0;
+    let sideways = 0;
+    for (let i = 1; i <= 6; i++) {
+      for (const portrait of [false, true]) {
+        let image = await loadSample(i, 800);
+        if (portrait) image = transposeImage(image);
+        const geometry = ssdInputShape(image.width, image.height, SSD_DEFAULT_INPUT_SIZE, true);
+        const [long, short] = portrait ? [geometry.height, geometry.width] : [geometry.width, geometry.height];
+        expect(long).toBe(SSD_DEFAULT_INPUT_SIZE);
+        expect(short % SSD_FIT_MULTIPLE).toBe(0);
+        expect(short).toBeLessThan(SSD_DEFAULT_INPUT_SIZE); // every demo photo is wider than tall
+        expect(short).toBeGreaterThanOrEqual((SSD_DEFAULT_INPUT_SIZE * Math.min(image.width, image.height)) / 800);
+        const fitted = await defaultDetector.detect(image);
+        const padded = await square.detect(image);
+        expect(fitted.length, `sample${i}${portrait ? ' portrait' : ''}`).toBe(padded.length);
+        for (const p of padded) {
+          const best = Math.max(...fitted.map((f) => iou(f.box, p.box)));
+          expect(best, `sample${i}${portrait ? ' portrait' : ''}`).toBeGreaterThan(0.9);
+        }
+        faces += padded.length;
+        if (portrait) sideways += padded.length;
+      }
+    }
+    await square.dispose();
+    // All 22 upright faces; the transposed photos' faces lie on their side, and the SSD finds some of them.
+    expect(faces - sideways).toBeGreaterThanOrEqual(22);
+    expect(sideways).toBeGreaterThan(0);
   });
 
   it(`default size ${SSD_DEFAULT_INPUT_SIZE}: finds ≥ 95% of face-api's 512 faces at IoU ≥ 0.5 on the 800-px demo photos`, async () => {

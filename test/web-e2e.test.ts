@@ -172,10 +172,18 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       expect(px.panel).toBeGreaterThan(2000);
       await page.screenshot({ path: '/tmp/ferkit-web.png', fullPage: true });
 
+      const before = (await pageState(page)).framesAnalysed;
       await page.click('[data-testid=show-points]');
       await page.click('[data-testid=show-bars]');
-      await page.waitForFunction('window.__ferkit.framesAnalysed > 0', null, { timeout: 5000 });
-      const off = await page.evaluate(overlayPixelStats);
+      await page.waitForFunction(`window.__ferkit.framesAnalysed > ${before + 1}`, null, { timeout: 10_000 });
+      // Sample overlays drawn after the toggles until one shows a face (the fake camera has shot cuts
+      // with no face for a frame or two): none may show points or bar panels.
+      let off = await page.evaluate(overlayPixelStats);
+      for (let i = 0; i < 40 && off.purple === 0; i++) {
+        expect(off.cyan).toBe(0);
+        await new Promise((r) => setTimeout(r, 100));
+        off = await page.evaluate(overlayPixelStats);
+      }
       expect(off.cyan).toBe(0);
       expect(off.panel).toBeLessThan(px.panel / 10);
       expect(off.purple).toBeGreaterThan(0);

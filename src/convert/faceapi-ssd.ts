@@ -3,28 +3,29 @@
  * node_modules/@vladmandic/face-api/src/ssdMobilenetv1/{SsdMobilenetv1,mobileNetV1,pointwiseConvLayer,
  * predictionLayer,boxPredictionLayer,outputLayer}.ts.
  *
- * Graph contract (see SSD_IO in ../detect/ssd.ts, which owns it), for an input size S (face-api's
- * own is 512; every layer is convolutional, so the same weights run at any S):
- *   input   [N, 3, S, S] float32, RGB, 0..255, the image already padded (right/bottom, zeros) to
- *           a square and resized to S the way face-api's NetInput.toBatchTensor(512, false) does.
+ * Graph contract (see SSD_IO in ../detect/ssd.ts, which owns it), for a nominal input size S (face-api's
+ * own is 512; every layer is convolutional, so the same weights run at any size):
+ *   input   [N, 3, H, W] float32, RGB, 0..255, symbolic H and W: the image padded (right/bottom,
+ *           zeros) and resized the way face-api's NetInput.toBatchTensor(512, false) does — to S × S,
+ *           or to a rectangle of the image's aspect (ssdInputShape in ../detect/ssd.ts). 'same'
+ *           paddings are auto_pad SAME_UPPER, so the runtime applies TF's rule at every size.
  *           The graph applies face-api's own normalisation x / 127.5 - 1.
- *   boxes   [N, A, 4] raw box encodings (ty, tx, th, tw) per anchor, before decoding.
+ *   boxes   [N, A, 4] raw box encodings (ty, tx, th, tw) per anchor, before decoding (A follows H, W).
  *   scores  [N, A]    sigmoid of the "face" class logit (class index 1 of 3), before NMS.
- *   anchors [A, 4]    the priors as [ymin, xmin, ymax, xmax] in the unit square; a constant, exported
- *           so the model file is self-contained and the TypeScript decoder needs no second file.
- *           S = 512: face-api's own table (weights entry Output/extra_dim, A = 5118), bit for bit.
- *           Other S: generated for the feature grids of S by ./ssd-anchors.ts, the port of the TF
- *           anchor generator that produced face-api's table (reproduces it to 1.2e-7), parameterised
- *           so each anchor keeps the pixel size and cell offset the network was trained with.
+ *   anchors [A_S, 4]  the priors of the S × S input as [ymin, xmin, ymax, xmax] in the unit square; a
+ *           constant. S = 512: face-api's own table (weights entry Output/extra_dim, A = 5118), bit for
+ *           bit. Other sizes and shapes: ../detect/ssd-anchors.ts, the port of the TF anchor generator
+ *           that produced face-api's table (reproduces it to 1.2e-7), parameterised so each anchor
+ *           keeps the pixel size and cell offset the network was trained with.
  *
  * Layout: tfjs runs NHWC; ORT's CPU kernels are fastest in NCHW, so the graph is NCHW and converts
  * each prediction head back to NHWC just before its Reshape, which is where the anchor order
  * (row, column, anchor) of face-api's flattening comes from.
  */
 import { SSD_INPUT_SIZE, SSD_IO } from '../detect/ssd.js';
+import { generateSsdAnchors, type SsdAnchorMode, ssdAnchorCount, ssdFeatureMapSizes } from '../detect/ssd-anchors.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
 import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
-import { generateSsdAnchors, type SsdAnchorMode, ssdAnchorCount, ssdFeatureMapSizes } from './ssd-anchors.js';
 
 /** Input sizes the converter accepts (any integer in this range; face-api's own is 512). */
 export const SSD_MIN_INPUT_SIZE = 64;
@@ -90,9 +91,9 @@ export function faceApiSsdMacs(inputSize: number): number {
 }
 
 /**
- * Builds the ONNX model for one square input size (default face-api's 512). The network is
- * identical at every size; only the input shape, the 'same' paddings that follow from it, and the
- * anchors table change.
+ * Builds the ONNX model for a nominal input size S (default face-api's 512). The network and its
+ * input shape are the same at every S (H and W are symbolic); S decides the constant anchors table
+ * (for S × S) and the metadata 'ferkit.ssd.input_size' the detector uses as its default size.
  */
 export function buildFaceApiSsdOnnx(
   weights: WeightMap,
@@ -120,6 +121,7 @@ export function buildFaceApiSsdOnnx(
       kernel: k,
       stride,
       name: `${prefix}/conv`,
+      dynamicPads: true,
     });
     return relu6(y, `${prefix}/relu6`);
   };
@@ -143,12 +145,21 @@ export function buildFaceApiSsdOnnx(
       for (let k = 0; k < 9; k++) weight[i * 9 + k] *= s;
       bias[i] = beta[i] - mean[i] * s;
     }
-    const y = tfConvSame(g, x, { weight, bias, outChannels: c, kernel: 3, stride, group: c, name: `${prefix}/conv` });
+    const y = tfConvSame(g, x, {
+      weight,
+      bias,
+      outChannels: c,
+      kernel: 3,
+      stride,
+      group: c,
+      name: `${prefix}/conv`,
+      dynamicPads: true,
+    });
     return relu6(y, `${prefix}/relu6`);
   };
 
   // SsdMobilenetv1.forwardInput: x / 127.5 - 1 (kept as Div then Sub, the same float ops as tfjs).
-  const input = g.input(SSD_IO.input, ['N', 3, inputSize, inputSize]);
+  const input = g.input(SSD_IO.input, ['N', 3, 'H', 'W']);
   const scaled = g.node('Div', [input, g.float('norm/scale', 127.5)], {}, 'norm/div');
   const normalised = g.node('Sub', [scaled, g.float('norm/one', 1)], {}, 'norm/sub');
   let x: Feature = { name: normalised, channels: 3, height: inputSize, width: inputSize };
@@ -219,17 +230,17 @@ export function buildFaceApiSsdOnnx(
   const anchorsInit = g.initializer('Output/extra_dim', priors, [numAnchors, 4]);
   const anchors = g.node('Identity', [anchorsInit], {}, SSD_IO.anchors);
 
-  g.output(boxes, ['N', numAnchors, 4]);
-  g.output(scores, ['N', numAnchors]);
+  g.output(boxes, ['N', 'A', 4]);
+  g.output(scores, ['N', 'A']);
   g.output(anchors, [numAnchors, 4]);
   return g.toModel({
     producerName: 'ferkit',
-    docString: `face-api SSD MobileNetV1 face detector at ${inputSize}x${inputSize} input, converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)`,
+    docString: `face-api SSD MobileNetV1 face detector, nominal input ${inputSize}x${inputSize} (any H x W runs), converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)`,
     opset: 13,
     metadata: {
       'ferkit.ssd.input_size': String(inputSize),
       'ferkit.ssd.anchors':
-        inputSize === 512 ? 'face-api Output/extra_dim' : `generated, ${anchorMode} mode (src/convert/ssd-anchors.ts)`,
+        inputSize === 512 ? 'face-api Output/extra_dim' : `generated, ${anchorMode} mode (src/detect/ssd-anchors.ts)`,
     },
   });
 }

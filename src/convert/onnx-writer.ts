@@ -392,6 +392,12 @@ export interface TfConvSpec {
   /** 1 for a normal conv; `channels` for a depthwise conv. */
   group?: number;
   name: string;
+  /**
+   * For graphs with symbolic spatial sizes: auto_pad SAME_UPPER (the runtime derives the pads from
+   * the actual input, exactly TF's rule: the odd pixel goes bottom/right) instead of explicit pads
+   * computed from `x`'s nominal size. Identical results at the nominal size.
+   */
+  dynamicPads?: boolean;
 }
 
 /** tf.conv2d / tf.depthwiseConv2d with padding 'same' (TF's asymmetric pads; see tfSamePads). */
@@ -404,8 +410,9 @@ export function tfConvSame(g: GraphBuilder, x: Feature, spec: TfConvSpec): Featu
   const attrs: Record<string, AttrValue> = {
     kernel_shape: attr.ints([k, k]),
     strides: attr.ints([s, s]),
-    pads: attr.ints([top, left, bottom, right]),
   };
+  if (spec.dynamicPads && k > 1) attrs.auto_pad = attr.string('SAME_UPPER');
+  else attrs.pads = attr.ints([top, left, bottom, right]);
   if (group !== 1) attrs.group = attr.int(group);
   return {
     name: g.node('Conv', inputs, attrs, spec.name),

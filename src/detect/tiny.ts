@@ -25,9 +25,9 @@
  */
 import { FerkitError } from '../errors.js';
 import { nonMaxSuppression, squareInputTensor } from '../image/ops.js';
+import { onnxInputShape } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
-import { onnxInputShape } from './ssd.js';
 import type { DetectOptions, FaceDetector } from './types.js';
 
 /** Tensor names of the converted model (the contract between converter and this stage). */

@@ -1,5 +1,5 @@
 /**
- * SSD priors for face-api's SSD MobileNetV1 at any square input size: a TypeScript port of the
+ * SSD priors for face-api's SSD MobileNetV1 at any input size, square or not: a TypeScript port of the
  * TensorFlow Object Detection API's anchor generation, which produced face-api's shipped table
  * (the 5118 × 4 weight `Output/extra_dim` for the 512-px input):
  *
@@ -43,6 +43,11 @@
  *    stride T_k = 16·2^k, and the offset following the cell's receptive-field centre, which moves
  *    when a stride-2 'same' convolution meets an odd input (TF then pads 1 on top instead of 0).
  *    At S = 512 both modes are the plain defaults, i.e. face-api's table.
+ *
+ * Rectangular inputs (H × W, e.g. 320 × 224 for a 3:2 photo, so the detector does not spend a third
+ * of its work on padding): the generator is separable, every quantity above is per axis, so a
+ * rectangle's anchors are the square-H table's y-parameters paired with the square-W table's
+ * x-parameters ('pixel' mode: anchor sizes in pixels are unchanged, only the unit changes per axis).
  */
 
 /** The path from the input to each box predictor input: stride-2 3×3 convolutions (1×1 and stride-1 3×3 layers do not move centres). */
@@ -200,51 +205,59 @@ export function multipleGridAnchors(p: GridAnchorParams): Float32Array {
   return out;
 }
 
-/** Number of anchors for an input size: Σ G_k² · (anchors per cell of layer k). */
-export function ssdAnchorCount(inputSize: number, config: SsdAnchorConfig = FACEAPI_SSD_ANCHOR_CONFIG): number {
-  const grids = ssdFeatureMapSizes(inputSize);
+/** An input size: S for a square S × S input, or the height and width of a rectangular one. */
+export type SsdInputShape = number | { readonly height: number; readonly width: number };
+
+function heightWidth(shape: SsdInputShape): [number, number] {
+  return typeof shape === 'number' ? [shape, shape] : [shape.height, shape.width];
+}
+
+/** Number of anchors for an input size: Σ G_k,h · G_k,w · (anchors per cell of layer k). */
+export function ssdAnchorCount(shape: SsdInputShape, config: SsdAnchorConfig = FACEAPI_SSD_ANCHOR_CONFIG): number {
+  const [h, w] = heightWidth(shape);
+  const gh = ssdFeatureMapSizes(h);
+  const gw = ssdFeatureMapSizes(w);
   const specs = ssdBoxSpecs(config);
-  return grids.reduce((sum, g, k) => sum + g * g * specs[k].length, 0);
+  return gh.reduce((sum, g, k) => sum + g * gw[k] * specs[k].length, 0);
 }
 
 /**
- * The TF generator's parameters for face-api's network at `inputSize` (see the module comment for
- * the two modes). 'pixel' at 512 and 'relative' at any size are the generator's plain defaults.
+ * The TF generator's parameters for face-api's network at input `shape` (see the module comment for
+ * the two modes). 'pixel' at 512 × 512 and 'relative' at any size are the generator's plain defaults.
  */
 export function faceApiAnchorParams(
-  inputSize: number,
+  shape: SsdInputShape,
   mode: SsdAnchorMode = 'pixel',
   config: SsdAnchorConfig = FACEAPI_SSD_ANCHOR_CONFIG,
 ): GridAnchorParams {
-  const grids = ssdFeatureMapSizes(inputSize);
-  const featureMapShapes = grids.map((g) => [g, g] as const);
+  const [H, W] = heightWidth(shape);
+  const gridsH = ssdFeatureMapSizes(H);
+  const gridsW = ssdFeatureMapSizes(W);
+  const featureMapShapes = gridsH.map((gh, k) => [gh, gridsW[k]] as const);
   const boxSpecs = ssdBoxSpecs(config);
-  if (mode === 'relative' || inputSize === FACEAPI_SSD_TRAINED_SIZE) return { featureMapShapes, boxSpecs };
-  const S = inputSize;
   const T0 = FACEAPI_SSD_TRAINED_SIZE;
+  if (mode === 'relative' || (H === T0 && W === T0)) return { featureMapShapes, boxSpecs };
   const ref = ssdReceptiveOffsets(T0);
-  const here = ssdReceptiveOffsets(S);
-  const base = T0 / S;
-  const anchorStrides = grids.map((_, k) => {
-    const t = (16 * 2 ** k) / S;
-    return [t, t] as const;
-  });
+  const hereH = ssdReceptiveOffsets(H);
+  const hereW = ssdReceptiveOffsets(W);
+  const stride = (k: number) => 16 * 2 ** k;
+  const anchorStrides = gridsH.map((_, k) => [stride(k) / H, stride(k) / W] as const);
   // At 512 cell i's anchor centre is (i + ½)·T_k px; keep its distance to the receptive centre.
-  const anchorOffsets = grids.map((_, k) => {
-    const c = (0.5 * 16 * 2 ** k + here[k] - ref[k]) / S;
-    return [c, c] as const;
-  });
-  return { featureMapShapes, boxSpecs, baseAnchorSize: [base, base], anchorStrides, anchorOffsets };
+  const anchorOffsets = gridsH.map(
+    (_, k) => [(0.5 * stride(k) + hereH[k] - ref[k]) / H, (0.5 * stride(k) + hereW[k] - ref[k]) / W] as const,
+  );
+  return { featureMapShapes, boxSpecs, baseAnchorSize: [T0 / H, T0 / W], anchorStrides, anchorOffsets };
 }
 
 /**
- * The priors for one square input size: [count, 4] float32 as [ymin, xmin, ymax, xmax] in the unit
- * square, ordered by layer, then (row, column, anchor) — the order of the model's flattened outputs.
+ * The priors for one input size: [count, 4] float32 as [ymin, xmin, ymax, xmax] in the unit square
+ * of the (padded) input, ordered by layer, then (row, column, anchor) — the order of the model's
+ * flattened outputs.
  */
 export function generateSsdAnchors(
-  inputSize: number,
+  shape: SsdInputShape,
   mode: SsdAnchorMode = 'pixel',
   config: SsdAnchorConfig = FACEAPI_SSD_ANCHOR_CONFIG,
 ): Float32Array {
-  return multipleGridAnchors(faceApiAnchorParams(inputSize, mode, config));
+  return multipleGridAnchors(faceApiAnchorParams(shape, mode, config));
 }

@@ -1,11 +1,14 @@
 /**
  * AFW evaluation (src/eval/afw.ts): the matching, calibration and NME math on hand-made cases
  * (always), and a small real run on the first 10 photos when the AFW data is present
- * ($FERKIT_DATA/afw or ../shared/data/afw).
+ * ($FERKIT_DATA/afw or ../shared/data/afw), plus its BENCHMARKS.md section through the built CLI.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runAfwBench } from '../src/cli/bench-afw.js';
+import { AFW_BENCH_HELP, runAfwBench } from '../src/cli/bench-afw.js';
 import { DEFAULT_HAAR_CASCADE_PATH } from '../src/detect/haar.js';
 import {
   type AfwImage,
@@ -25,6 +28,7 @@ import {
   tolerantMatch,
 } from '../src/eval/afw.js';
 import type { Box, Point } from '../src/types.js';
+import { cli, expectSection, ferkit, staleBenchmarksFile } from './helpers/bench-cli.js';
 
 /** A 68-point face: points spread over `box`, outer eye corners (36, 45) at 30% / 70% of the width. */
 function face(box: Box): Point[] {
@@ -190,9 +194,53 @@ describe('ferkit bench afw CLI', () => {
       expect(await runAfwBench(['--detector', 'dlib'])).toBe(2);
       expect(await runAfwBench(['--sizes', '512,abc'])).toBe(2);
       expect(await runAfwBench(['--help'])).toBe(0);
+      expect(log.at(-1)).toBe(AFW_BENCH_HELP);
+      expect(AFW_BENCH_HELP).toContain('--write-benchmarks');
+      expect(AFW_BENCH_HELP).toContain('<!-- ferkit:afw -->');
+      expect(AFW_BENCH_HELP).toContain('--benchmarks-file F');
     } finally {
       console.log = orig;
       console.error = origErr;
     }
+    // The built CLI routes `bench afw --help` to the suite's own help, `bench --help` to the general one.
+    const afwHelp = await ferkit(['bench', 'afw', '--help']);
+    expect(afwHelp.code).toBe(0);
+    expect(afwHelp.stdout.trim()).toBe(AFW_BENCH_HELP.trim());
+    const benchHelp = await ferkit(['bench', '--help']);
+    expect(benchHelp.stdout).toContain('Suites:');
   });
+
+  it.skipIf(!haveAfw || !existsSync(cli))(
+    '--limit 1 --write-benchmarks: the recall and NME tables between the afw markers',
+    { timeout: 300_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ferkit-afw-bench-'));
+      try {
+        const file = await staleBenchmarksFile(dir, 'afw');
+        const args = [
+          'bench',
+          'afw',
+          '--limit',
+          '1',
+          '--detector',
+          'cnn',
+          '--write-benchmarks',
+          '--benchmarks-file',
+          file,
+        ];
+        const r = await ferkit(args);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`updated the afw section of ${file}`);
+        const section = await expectSection(file, 'afw', '## AFW: detection recall and landmark error', args);
+        expect(section).not.toContain('\n# '); // formatAfwMarkdown's title is left out
+        expect(section).toMatch(/^1 photos, \d+ annotated faces \(/m);
+        expect(section).toContain('| detector | faces | detections | recall IoU≥0.5 |');
+        expect(section).toMatch(/^\| cnn@\d+[^|]* \| \d+ \| \d+ \| [\d.]+% \|/m);
+        expect(section).toContain('| detector | landmark faces | mean NME |');
+        expect(section).toContain('Box calibration');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,10 +1,8 @@
 /** `ferkit bench peers`: face-api's expression net and Human's emotion model as peers, in FER2013 order. */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignFace } from '../src/align/align.js';
 import { createAnalyzer } from '../src/analyzer.js';
@@ -22,9 +20,8 @@ import { demoPhotoPaths } from '../src/bench/photos.js';
 import { loadFer2013 } from '../src/data/fer2013.js';
 import { rgbToGray } from '../src/image/ops.js';
 import { EXPRESSION_LABELS } from '../src/types.js';
+import { cli, expectSection, ferkit, root, staleBenchmarksFile } from './helpers/bench-cli.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'dist', 'cli', 'main.js');
 const FER = resolve(process.env.FERKIT_DATA ?? resolve(root, '../shared/data'), 'fer2013/publictest.bin');
 const HAPPY = EXPRESSION_LABELS.indexOf('happy');
 const argmax = (p: ArrayLike<number>) => {
@@ -144,7 +141,7 @@ describe('peers on a tiny subset', () => {
 });
 
 describe.skipIf(!existsSync(cli))('ferkit bench peers (built CLI)', () => {
-  it('--json: one row per model with consistent metrics', async () => {
+  it('--json --write-benchmarks: one row per model with consistent metrics, and the peers section', async () => {
     const bin = join(dir, 'tiny.bin');
     const crops = syntheticCrops(14);
     const bytes = new Uint8Array(crops.length * 2305);
@@ -153,33 +150,37 @@ describe.skipIf(!existsSync(cli))('ferkit bench peers (built CLI)', () => {
       bytes.set(c, i * 2305 + 1);
     });
     await writeFile(bin, bytes);
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
-      execFile(
-        process.execPath,
-        [
-          cli,
-          'bench',
-          'peers',
-          '--data',
-          bin,
-          '--limit',
-          '12',
-          '--single',
-          '2',
-          '--batch',
-          '5',
-          '--threads',
-          '1',
-          '--json',
-          '--out',
-          join(dir, 'out'),
-        ],
-        { cwd: root, timeout: 300_000, maxBuffer: 16 << 20 },
-        (err, stdout, stderr) =>
-          done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-      ),
-    );
+    const file = await staleBenchmarksFile(dir, 'peers');
+    const args = [
+      'bench',
+      'peers',
+      '--data',
+      bin,
+      '--limit',
+      '12',
+      '--single',
+      '2',
+      '--batch',
+      '5',
+      '--threads',
+      '1',
+      '--json',
+      '--out',
+      join(dir, 'out'),
+      '--write-benchmarks',
+      '--benchmarks-file',
+      file,
+    ];
+    const r = await ferkit(args, 300_000);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`updated the peers section of ${file}`);
+    const section = await expectSection(
+      file,
+      'peers',
+      '## ferkit and other open expression models on the same crops',
+      args,
+    );
+    expect(section).toContain('| face-api expression |');
     const j = JSON.parse(r.stdout);
     expect(j.n).toBe(12);
     expect(j.labels).toEqual([...EXPRESSION_LABELS]);

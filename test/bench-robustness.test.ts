@@ -1,33 +1,21 @@
-/** `ferkit bench robustness` end to end through the built CLI, and the BENCHMARKS.md section writer. */
-import { execFile } from 'node:child_process';
+/**
+ * `ferkit bench robustness` end to end through the built CLI, the BENCHMARKS.md section writer, and
+ * the sections that `bench pipeline` and `bench expression` write (on one photo / a few runs).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRUPTION_FAMILIES, CORRUPTIONS } from '../src/bench/corruptions.js';
+import { demoPhotoPaths } from '../src/bench/photos.js';
 import { benchMeta, formatMeta, shellQuote, upsertSection, writeBenchmarksSection } from '../src/bench/report.js';
 import { EXPRESSION_LABELS } from '../src/types.js';
+import { cli, expectSection, ferkit, root, staleBenchmarksFile } from './helpers/bench-cli.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'dist', 'cli', 'main.js');
 const model = resolve(root, process.env.FERKIT_TEST_MODEL ?? 'models/ferkit-resnet.onnx');
 const RECORD = 1 + 48 * 48;
 const N = 21;
-
-function ferkit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: root, timeout: 600_000, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 let dir: string;
 let tinyBin: string;
@@ -216,4 +204,54 @@ describe('BENCHMARKS.md sections', () => {
     expect(text).not.toContain('body 1');
     expect(text.match(/<!-- ferkit:robustness -->/g)).toHaveLength(1);
   });
+});
+
+describe.skipIf(!existsSync(model))('BENCHMARKS.md sections of the pipeline and expression suites (built CLI)', () => {
+  it('bench pipeline --write-benchmarks: per-photo table, face counts, median, peak RSS, model load', async () => {
+    const file = await staleBenchmarksFile(dir, 'pipeline');
+    const photo = demoPhotoPaths()[0];
+    const args = ['bench', 'pipeline', '--only', 'ferkit', '--runs', '1', '--photos', photo];
+    const r = await ferkit([...args, '--write-benchmarks', '--benchmarks-file', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`updated the pipeline section of ${file}`);
+    expect(r.stdout).toMatch(/^ferkit \(.*\): median [\d.]+ ms per photo/m);
+    const section = await expectSection(file, 'pipeline', '## Full pipeline vs face-api', [
+      ...args,
+      '--write-benchmarks',
+      '--benchmarks-file',
+      file,
+    ]);
+    expect(section).toContain('1 photo resized so the longer side is 800 px');
+    expect(section).toContain('| photo | size | ferkit faces | ferkit ms |\n| --- | --- | ---: | ---: |');
+    expect(section).toMatch(/\| sample1\.jpg \| 800×\d+ \| [1-9]\d* \| [\d.]+ \|/);
+    expect(section).toMatch(/^- ferkit \(.*\): median [\d.]+ ms per photo, peak RSS \d+ MiB, model load \d+ ms$/m);
+    expect(section).not.toContain('ratio'); // one engine: no ratio
+  }, 300_000);
+
+  it('bench expression --write-benchmarks --json: the ms-per-face table, JSON alone on stdout', async () => {
+    const file = await staleBenchmarksFile(dir, 'expression');
+    const args = [
+      'bench',
+      'expression',
+      model,
+      '--runs',
+      '10',
+      '--json',
+      '--write-benchmarks',
+      '--benchmarks-file',
+      file,
+    ];
+    const r = await ferkit(args);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout);
+    expect(rows.map((x: { tta: string }) => x.tta)).toEqual(['flip', 'none']);
+    expect(r.stderr).toContain(`updated the expression section of ${file}`);
+    const section = await expectSection(file, 'expression', '## Expression models: milliseconds per face', args);
+    expect(section).toContain('10 single-face calls per model and TTA');
+    expect(section).toContain('| model | TTA | threads | ms/face (1 per call) | ms/face (batch of 32) |');
+    for (const x of rows)
+      expect(section).toContain(
+        `| ${model} | ${x.tta} | 1 | ${x.msPerFaceSingle.toFixed(2)} | ${x.msPerFaceBatched.toFixed(2)} |`,
+      );
+  }, 300_000);
 });

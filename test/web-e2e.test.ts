@@ -170,7 +170,14 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       expect(px.purple).toBeGreaterThan(300);
       expect(px.cyan).toBeGreaterThan(50);
       expect(px.panel).toBeGreaterThan(2000);
+      // The screenshot for people: "show analysed frames" puts each frame under its own overlay (the
+      // live view trails the video by the end-to-end latency), then back to live video.
+      await page.click('#sync');
+      const synced = (await pageState(page)).framesAnalysed;
+      await page.waitForFunction(`window.__ferkit.framesAnalysed > ${synced + 3}`, null, { timeout: 10_000 });
+      await expectOverlayOnPicture(page);
       await page.screenshot({ path: '/tmp/ferkit-web.png', fullPage: true });
+      await page.click('#sync');
 
       const before = (await pageState(page)).framesAnalysed;
       await page.click('[data-testid=show-points]');

@@ -8,6 +8,7 @@ import { loadExpressionModel } from '../node/expression-model.js';
 import { bundledModelDir } from '../node/paths.js';
 import { nodeRuntime } from '../runtime/node.js';
 import { median } from './photos.js';
+import { markdownTable } from './report.js';
 
 export interface ExpressionBenchRow {
   model: string;
@@ -72,14 +73,20 @@ export async function benchExpression(
   return rows;
 }
 
+/** The timings as a Markdown table (also what the command prints). */
 export function formatExpressionBench(rows: ExpressionBenchRow[]): string {
-  const lines = [
-    '| model | TTA | threads | ms/face (1 per call) | ms/face (batch of ' + (rows[0]?.batch ?? '') + ') |',
-    '|---|---|---|---|---|',
-  ];
-  for (const r of rows)
-    lines.push(
-      `| ${r.model} | ${r.tta} | ${r.threads} | ${r.msPerFaceSingle.toFixed(2)} | ${r.msPerFaceBatched.toFixed(2)} |`,
-    );
-  return lines.join('\n');
+  return markdownTable(
+    ['model', 'TTA', 'threads', 'ms/face (1 per call)', `ms/face (batch of ${rows[0]?.batch ?? ''})`],
+    rows.map((r) => [r.model, r.tta, String(r.threads), r.msPerFaceSingle.toFixed(2), r.msPerFaceBatched.toFixed(2)]),
+    2,
+  );
+}
+
+/** BENCHMARKS.md body: what was timed, then the table. */
+export function expressionBenchMarkdown(rows: ExpressionBenchRow[], runs: number): string {
+  return [
+    `Random 48×48 crops on onnxruntime-node: ${runs} single-face calls per model and TTA after 10 warm-ups, and batches of ${rows[0]?.batch ?? '–'}; medians.`,
+    '',
+    formatExpressionBench(rows),
+  ].join('\n');
 }

@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { markdownTable } from './report.js';
 
 const run = promisify(execFile);
 
@@ -27,9 +28,14 @@ export interface PipelineBenchOptions {
   engines: ('ferkit' | 'faceapi')[];
 }
 
-export async function benchPipeline(
-  o: PipelineBenchOptions,
-): Promise<{ machine: string; reports: EngineReport[]; ratio?: number }> {
+export interface PipelineBenchReport {
+  machine: string;
+  reports: EngineReport[];
+  /** face-api's median over ferkit's, when both ran. */
+  ratio?: number;
+}
+
+export async function benchPipeline(o: PipelineBenchOptions): Promise<PipelineBenchReport> {
   const worker = join(fileURLToPath(new URL('.', import.meta.url)), 'pipeline-worker.js');
   const reports: EngineReport[] = [];
   for (const engine of o.engines) {
@@ -53,31 +59,49 @@ export async function benchPipeline(
   };
 }
 
-export function formatPipelineBench(r: Awaited<ReturnType<typeof benchPipeline>>): string {
-  const lines = [`machine: ${r.machine}`, ''];
-  const names = r.reports[0]?.perPhoto.map((p) => p.name) ?? [];
-  lines.push(
-    ['photo', 'size', ...r.reports.map((e) => `${e.engine} faces`), ...r.reports.map((e) => `${e.engine} ms`)].join(
-      ' | ',
-    ),
-  );
-  names.forEach((n, i) => {
-    const p0 = r.reports[0].perPhoto[i];
-    lines.push(
-      [
-        n,
-        `${p0.width}×${p0.height}`,
-        ...r.reports.map((e) => e.perPhoto[i].faces),
-        ...r.reports.map((e) => e.perPhoto[i].medianMs.toFixed(1)),
-      ].join(' | '),
-    );
-  });
-  lines.push('');
-  for (const e of r.reports) {
-    lines.push(
+/** Header and one row per photo: size, faces found by each engine, each engine's median ms. */
+function perPhotoRows(r: PipelineBenchReport): string[][] {
+  const header = [
+    'photo',
+    'size',
+    ...r.reports.map((e) => `${e.engine} faces`),
+    ...r.reports.map((e) => `${e.engine} ms`),
+  ];
+  const rows = (r.reports[0]?.perPhoto ?? []).map((p0, i) => [
+    p0.name,
+    `${p0.width}×${p0.height}`,
+    ...r.reports.map((e) => String(e.perPhoto[i].faces)),
+    ...r.reports.map((e) => e.perPhoto[i].medianMs.toFixed(1)),
+  ]);
+  return [header, ...rows];
+}
+
+/** One line per engine (median, peak RSS, model load), then the ratio when both engines ran. */
+function summaryLines(r: PipelineBenchReport): string[] {
+  const lines = r.reports.map(
+    (e) =>
       `${e.engine} (${e.backend}): median ${e.medianMs.toFixed(1)} ms per photo, peak RSS ${e.peakRssMiB.toFixed(0)} MiB, model load ${e.loadMs.toFixed(0)} ms`,
-    );
-  }
+  );
   if (r.ratio) lines.push(`ratio: ferkit is ${r.ratio.toFixed(1)}× faster than face-api (median latency)`);
-  return lines.join('\n');
+  return lines;
+}
+
+/** The terminal report: machine, per-photo table, per-engine summary and ratio. */
+export function formatPipelineBench(r: PipelineBenchReport): string {
+  return [`machine: ${r.machine}`, '', ...perPhotoRows(r).map((row) => row.join(' | ')), '', ...summaryLines(r)].join(
+    '\n',
+  );
+}
+
+/** The same report as Markdown for BENCHMARKS.md (the machine is in the section's metadata). */
+export function pipelineBenchMarkdown(r: PipelineBenchReport, o: PipelineBenchOptions): string {
+  const [header, ...rows] = perPhotoRows(r);
+  const size = o.longSide > 0 ? `resized so the longer side is ${o.longSide} px` : 'at original size';
+  return [
+    `${o.photos.length} photo${o.photos.length === 1 ? '' : 's'} ${size}, decoded once; each engine (${o.engines.join(', ')}) in its own process, 2 warm-ups + ${o.runs} timed runs per photo; detection + 68 landmarks + expressions, ferkit's detector ${o.detector}.`,
+    '',
+    markdownTable(header, rows, 2),
+    '',
+    ...summaryLines(r).map((line) => `- ${line}`),
+  ].join('\n');
 }

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../node/paths.js';
 
 export interface BenchMeta {
@@ -99,6 +99,56 @@ export function upsertSection(doc: string, name: string, body: string): { text: 
 
 export function defaultBenchmarksPath(): string {
   return join(packageRoot(), 'BENCHMARKS.md');
+}
+
+/** A Markdown table; columns from `rightFrom` on are right-aligned. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], rightFrom = 1): string {
+  const align = header.map((_, i) => (i >= rightFrom ? '---:' : '---'));
+  return [header, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+/** The command-line options of every suite that can write its section (for parseArgs). */
+export const BENCHMARKS_ARGS = {
+  'write-benchmarks': { type: 'boolean' },
+  'benchmarks-file': { type: 'string' },
+} as const;
+
+/** Parsed values of BENCHMARKS_ARGS, and --json (which moves the "wrote …" note to stderr). */
+export interface BenchmarksArgs {
+  'write-benchmarks'?: boolean;
+  'benchmarks-file'?: string;
+  json?: boolean;
+}
+
+/** --help lines for BENCHMARKS_ARGS; `suite` names the markers, descriptions start at `column`. */
+export function benchmarksHelp(suite = 'SUITE', column = 24): string {
+  const file = relative(process.cwd(), defaultBenchmarksPath()) || 'BENCHMARKS.md';
+  const line = (flag: string, text: string) => `  ${flag}`.padEnd(column) + text;
+  return [
+    line(
+      '--write-benchmarks',
+      `also write the ${suite === 'SUITE' ? "suite's" : suite} section of BENCHMARKS.md (between`,
+    ),
+    line('', `<!-- ferkit:${suite} --> markers; the rest of the file is kept)`),
+    line('--benchmarks-file F', `that file (default ${file})`),
+  ].join('\n');
+}
+
+/**
+ * With --write-benchmarks, write a suite's section (see writeBenchmarksSection) and say so; under
+ * --json the note goes to stderr so stdout stays one JSON document. `body` may be a function of the
+ * resolved file, e.g. for links relative to it. Without --write-benchmarks nothing happens.
+ */
+export async function writeRequestedSection(
+  args: BenchmarksArgs,
+  name: string,
+  heading: string,
+  body: string | ((file: string) => string),
+): Promise<void> {
+  if (!args['write-benchmarks']) return;
+  const file = resolve(args['benchmarks-file'] ?? defaultBenchmarksPath());
+  const w = await writeBenchmarksSection(name, heading, typeof body === 'string' ? body : body(file), { file });
+  (args.json ? console.error : console.log)(`${w.replaced ? 'updated' : 'added'} the ${name} section of ${w.file}`);
 }
 
 /** Write one section (heading, metadata, body) into BENCHMARKS.md, creating the file if needed. */

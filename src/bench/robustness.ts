@@ -17,9 +17,11 @@
  * (one panel per family) and a grid picture of one face under every corruption × severity.
  */
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { type FitTextOptions, fitText, font, GRID, INK, MUTED } from '../eval/charts.js';
 import { summarize } from '../eval/metrics.js';
 import { EXPRESSION_LABELS } from '../types.js';
 import { CORRUPTION_FAMILIES, CORRUPTIONS, type Corruption, type CorruptionFamily } from './corruptions.js';
+import { markdownTable } from './report.js';
 
 export interface ProbabilityModel {
   /** Probabilities per crop in EXPRESSION_LABELS order. */
@@ -222,11 +224,6 @@ const pct = (x: number, d = 1) => (Number.isFinite(x) ? (100 * x).toFixed(d) : '
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
 const signedPct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)}%` : '–');
 
-function mdTable(header: string[], rows: string[][], rightFrom = 1): string {
-  const align = header.map((_, i) => (i >= rightFrom ? '---:' : '---'));
-  return [header, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
 export interface RobustnessContext {
   model: string;
   tta: string;
@@ -259,7 +256,7 @@ export function robustnessMarkdown(r: RobustnessResult, ctx: RobustnessContext):
   lines.push('**Per family** (means over the family’s corruptions and severities)');
   lines.push('');
   lines.push(
-    mdTable(
+    markdownTable(
       ['family', 'corruptions', 'accuracy %', 'macro-F1', 'rCE', ...sev.map((s) => `acc % s${s}`)],
       r.families.map((f) => [
         f.name,
@@ -279,7 +276,7 @@ export function robustnessMarkdown(r: RobustnessResult, ctx: RobustnessContext):
   lines.push(`**Accuracy %** per corruption and severity (clean ${pct(r.clean.accuracy)}%)`);
   lines.push('');
   lines.push(
-    mdTable(
+    markdownTable(
       ['corruption', 'family', ...sev.map((s) => `s${s}`), 'mean', 'mean rCE'],
       perSeverity((x) => pct(x.accuracy)).map((row, i) => [
         ...row,
@@ -293,7 +290,7 @@ export function robustnessMarkdown(r: RobustnessResult, ctx: RobustnessContext):
   lines.push(`**Macro-F1** per corruption and severity (clean ${f3(r.clean.macroF1)})`);
   lines.push('');
   lines.push(
-    mdTable(
+    markdownTable(
       ['corruption', 'family', ...sev.map((s) => `s${s}`), 'mean'],
       perSeverity((x) => f3(x.macroF1)).map((row, i) => [...row, f3(r.corruptions[i].macroF1)]),
       2,
@@ -303,7 +300,7 @@ export function robustnessMarkdown(r: RobustnessResult, ctx: RobustnessContext):
   lines.push('**rCE** per corruption and severity');
   lines.push('');
   lines.push(
-    mdTable(
+    markdownTable(
       ['corruption', 'family', ...sev.map((s) => `s${s}`), 'mean'],
       perSeverity((x) => signedPct(x.rce)).map((row, i) => [...row, signedPct(r.corruptions[i].rce)]),
       2,
@@ -313,7 +310,7 @@ export function robustnessMarkdown(r: RobustnessResult, ctx: RobustnessContext):
   lines.push('**Corruptions** (parameter at severities 1–5)');
   lines.push('');
   lines.push(
-    mdTable(
+    markdownTable(
       ['corruption', 'family', 'what', 'parameter', 'levels'],
       r.corruptionInfo.map((c) => [c.name, c.family, c.description, c.parameter, c.levels.join(', ')]),
       99,
@@ -343,32 +340,11 @@ export function robustnessCsv(r: RobustnessResult): string {
 }
 
 // ---------------------------------------------------------------------------------------- charts
-// Same look as src/eval/charts.ts (font stack, ink colours, grid).
+// Same look as src/eval/charts.ts (font stack, ink colours, grid); labels shrink down to 9 px and
+// are never squeezed.
 
-const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-const INK = '#1f2328';
-const MUTED = '#57606a';
-const GRID = '#d0d7de';
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-
-function font(px: number, weight = ''): string {
-  return `${weight ? `${weight} ` : ''}${px}px ${FONT}`;
-}
-
-function fitText(
-  ctx: SKRSContext2D,
-  text: string,
-  x: number,
-  y: number,
-  maxWidth: number,
-  px: number,
-  weight = '',
-): void {
-  let size = px;
-  ctx.font = font(size, weight);
-  while (size > 9 && ctx.measureText(text).width > maxWidth) ctx.font = font(--size, weight);
-  ctx.fillText(text, x, y);
-}
+const FIT: FitTextOptions = { minPx: 9, squeeze: false };
 
 interface Series {
   label: string;
@@ -403,7 +379,7 @@ function drawPanel(
   ctx.fillStyle = INK;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
-  fitText(ctx, title, x0 + padL, y0 + 22, pw, 16, 'bold');
+  fitText(ctx, title, x0 + padL, y0 + 22, pw, 16, 'bold', FIT);
 
   // grid + y ticks every 10%
   ctx.lineWidth = 1;
@@ -498,7 +474,7 @@ function drawPanel(
     ctx.stroke();
     ctx.setLineDash([]);
     ctx.fillStyle = INK;
-    fitText(ctx, s.label, lx + 26, ly, colW - 30, 12);
+    fitText(ctx, s.label, lx + 26, ly, colW - 30, 12, '', FIT);
   });
 }
 
@@ -555,6 +531,7 @@ export function robustnessChartPng(r: RobustnessResult, ctx: RobustnessContext):
     width - 40,
     20,
     'bold',
+    FIT,
   );
   g.fillStyle = MUTED;
   fitText(
@@ -564,6 +541,8 @@ export function robustnessChartPng(r: RobustnessResult, ctx: RobustnessContext):
     56,
     width - 40,
     14,
+    '',
+    FIT,
   );
   const refs = [
     // labels where the curves are not: clean accuracy on the right (curves fall below it with the
@@ -634,7 +613,7 @@ export async function corruptionGridPng(
   g.fillStyle = INK;
   g.textAlign = 'left';
   g.textBaseline = 'alphabetic';
-  fitText(g, options.title ?? 'One face under every corruption', 12, 26, width - 24, 18, 'bold');
+  fitText(g, options.title ?? 'One face under every corruption', 12, 26, width - 24, 18, 'bold', FIT);
   g.font = font(13, 'bold');
   g.textAlign = 'center';
   for (const [i, t] of ['clean', ...severities.map((s) => `severity ${s}`)].entries()) {
@@ -653,7 +632,7 @@ export async function corruptionGridPng(
     g.textAlign = 'left';
     g.textBaseline = 'middle';
     g.fillStyle = INK;
-    fitText(g, c.name, 12, y + cell / 2 - 9, labelW - 20, 15, 'bold');
+    fitText(g, c.name, 12, y + cell / 2 - 9, labelW - 20, 15, 'bold', FIT);
     g.fillStyle = MUTED;
     fitText(
       g,
@@ -662,6 +641,8 @@ export async function corruptionGridPng(
       y + cell / 2 + 10,
       labelW - 20,
       12,
+      '',
+      FIT,
     );
     lastFamily = c.family;
     const views = [crop.slice(), ...(await Promise.all(severities.map((s) => c.apply(crop, s, options.seed ?? 0))))];

@@ -1,12 +1,26 @@
 /**
- * `ferkit bench afw`: detection recall and landmark NME on AFW (src/eval/afw.ts). The integrator
- * wires runAfwBench into src/cli/bench.ts; it returns the process exit code.
+ * `ferkit bench afw`: detection recall and landmark NME on AFW (src/eval/afw.ts). src/cli/bench.ts
+ * dispatches to runAfwBench, which returns the process exit code, and lists AFW_OPTIONS in its help;
+ * the evaluation itself is loaded only when the suite runs.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { BENCHMARKS_ARGS, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
 import { SSD_DEFAULT_INPUT_SIZE } from '../detect/ssd.js';
-import { type AfwDetectorSpec, afwAvailable, defaultAfwDir, formatAfwMarkdown, runAfwEvaluation } from '../eval/afw.js';
+import type { AfwDetectorSpec } from '../eval/afw.js';
 import { errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+
+/** The suite's options (--help), without the BENCHMARKS.md ones that every suite shares. */
+export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKIT_DATA/afw, else ../shared/data/afw)
+  --detector cnn|haar|all detectors to run (default all)
+  --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
+                          e.g. 512,448,384,320
+  --score X               cnn score threshold (default: the detector's, 0.5 at 512, 0.3 below)
+  --limit N               only the first N photos
+  --threads N             intra-op threads per model (default 1)
+  --no-landmarks          skip the landmark model (recall only)
+  --json                  print the report as JSON (summaries only)
+  --out FILE.md           also write the Markdown report to FILE.md`;
 
 export const AFW_BENCH_HELP = `Usage: ferkit bench afw [options]
 
@@ -16,17 +30,12 @@ tolerant (GT centre inside the detection, sizes within 2x), and IoU ≥ 0.5 afte
 calibration. NME = mean point error / outer-eye-corner distance, on each found face.
 
 Options:
-  --data DIR              AFW folder (default $FERKIT_DATA/afw, else ../shared/data/afw)
-  --detector cnn|haar|all detectors to run (default all)
-  --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
-                          e.g. 512,448,384,320
-  --score X               cnn score threshold (default: the detector's, 0.5 at 512, 0.3 below)
-  --limit N               only the first N photos
-  --threads N             intra-op threads per model (default 1)
-  --no-landmarks          skip the landmark model (recall only)
-  --json                  print the report as JSON (summaries only)
-  --out FILE.md           also write the Markdown report to FILE.md
+${AFW_OPTIONS}
+${benchmarksHelp('afw', 26)}
   -h, --help              this help`;
+
+/** The section's heading; formatAfwMarkdown's own title line is left out of the section. */
+const SECTION_HEADING = '## AFW: detection recall and landmark error';
 
 export async function runAfwBench(argv: string[]): Promise<number> {
   let values: ReturnType<typeof parse>['values'];
@@ -41,6 +50,7 @@ export async function runAfwBench(argv: string[]): Promise<number> {
       'no-landmarks': { type: 'boolean' },
       json: { type: 'boolean' },
       out: { type: 'string' },
+      ...BENCHMARKS_ARGS,
       help: { type: 'boolean', short: 'h' },
     });
   }
@@ -87,6 +97,7 @@ export async function runAfwBench(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const { afwAvailable, defaultAfwDir, formatAfwMarkdown, runAfwEvaluation } = await import('../eval/afw.js');
   const dir = resolve(values.data ?? defaultAfwDir());
   if (!(await afwAvailable(dir))) {
     console.log(`ferkit bench afw: skipped, no AFW data at ${dir} (expected landmarks68.json; see --data)`);
@@ -109,6 +120,7 @@ export async function runAfwBench(argv: string[]): Promise<number> {
       console.log(markdown);
     }
     if (values.out) await writeFile(values.out, markdown);
+    await writeRequestedSection(values, 'afw', SECTION_HEADING, markdown.replace(/^# .*\n+/, ''));
     return 0;
   } catch (e) {
     console.error(`ferkit bench afw: ${errorMessage(e)}`);

@@ -1,11 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
 import { CORRUPTIONS, corruptionByName } from '../bench/corruptions.js';
 import type { TfBackend } from '../bench/peer-models.js';
 import type { PeerSpec } from '../bench/peers.js';
 import { demoPhotoPaths } from '../bench/photos.js';
-import { benchPipeline, formatPipelineBench } from '../bench/pipeline.js';
-import { defaultBenchmarksPath, writeBenchmarksSection } from '../bench/report.js';
+import {
+  benchPipeline,
+  formatPipelineBench,
+  type PipelineBenchOptions,
+  pipelineBenchMarkdown,
+} from '../bench/pipeline.js';
+import { BENCHMARKS_ARGS, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
 import type { RobustnessResult } from '../bench/robustness.js';
 import {
   FER2013_SPLITS,
@@ -19,6 +25,7 @@ import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from '../node/expressio
 import { expandInputs } from '../node/inputs.js';
 import { nodeRuntime } from '../runtime/node.js';
 import { EXPRESSION_LABELS } from '../types.js';
+import { AFW_BENCH_HELP, AFW_OPTIONS } from './bench-afw.js';
 import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
 
@@ -33,7 +40,7 @@ Suites:
   expression  ms per face of each expression model in models/, single-threaded, one face per
               call and batched, with and without flip TTA (--runs N, --threads N, --json)
   afw         AFW (../shared/data/afw): detection recall against boxes from the 68 annotated
-              points and landmark NME, per detector ('ferkit bench afw --help')
+              points and landmark NME, per detector
   peers       the same FER2013 crops through every ferkit model in models/, face-api's
               expression net and Human's emotion model (tfjs): accuracy, macro-F1, ECE, ms
 
@@ -43,7 +50,14 @@ Options (pipeline):
   --runs N              timed runs per photo after 2 warm-ups (default 10)
   --detector cnn|haar   ferkit's detector (default cnn)
   --only ferkit|faceapi run one engine
-  --json                print the raw report as JSON
+
+Options (expression):
+  MODEL...              models to time, names or paths (default: every model in models/)
+  --runs N              single-face calls timed per model and TTA (default 300, at least 10)
+  --threads N           intra-op threads (default 1)
+
+Options (afw):
+${AFW_OPTIONS}
 
 Options (robustness):
   --data PATH           FER2013 .bin, fer2013.csv or image folder (required; see ferkit eval)
@@ -68,17 +82,31 @@ Options (peers):
   --out DIR             where to write peers.{md,csv,json} (default ./ferkit-peers)
 
 Common:
-  --threads N           ONNX Runtime intra-op threads for ferkit (default: all cores)
+  --threads N           ONNX Runtime intra-op threads for ferkit in robustness and peers
+                        (default: all cores)
   --json                print one JSON object instead of the report
-  --write-benchmarks    also write the suite's section of BENCHMARKS.md (between
-                        <!-- ferkit:SUITE --> markers; the rest of the file is kept)
-  --benchmarks-file F   that file (default ${relative(process.cwd(), defaultBenchmarksPath()) || 'BENCHMARKS.md'})
+${benchmarksHelp()}
   -h, --help            this help
 
 Examples:
   npm run bench   (= ferkit bench pipeline)
   ferkit bench robustness --data ../shared/data/fer2013/publictest.bin --limit 500
   ferkit bench peers --data ../shared/data/fer2013/publictest.bin --json > peers.json`;
+
+/** Options every suite in this file takes: --json and the BENCHMARKS.md ones. */
+const SUITE_ARGS = { json: { type: 'boolean' }, ...BENCHMARKS_ARGS } as const;
+
+/** parseCommandArgs with SUITE_ARGS added; positionals are refused unless the suite takes them. */
+function parseSuiteArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  takesPositionals = false,
+) {
+  const parsed = parseCommandArgs(argv, { ...options, ...SUITE_ARGS });
+  if (!takesPositionals && parsed.positionals.length)
+    throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  return parsed;
+}
 
 function parseSeverities(value: string | undefined): number[] {
   if (value === undefined) return [1, 2, 3, 4, 5];
@@ -140,7 +168,7 @@ async function robustness(argv: string[]): Promise<number> {
   const { corruptionGridPng, robustnessChartPng, robustnessCsv, robustnessMarkdown, runRobustness } = await import(
     '../bench/robustness.js'
   );
-  const { values, positionals } = parseCommandArgs(argv, {
+  const { values } = parseSuiteArgs(argv, {
     data: { type: 'string' },
     split: { type: 'string' },
     model: { type: 'string' },
@@ -152,11 +180,7 @@ async function robustness(argv: string[]): Promise<number> {
     'grid-face': { type: 'string' },
     out: { type: 'string' },
     threads: { type: 'string' },
-    json: { type: 'boolean' },
-    'write-benchmarks': { type: 'boolean' },
-    'benchmarks-file': { type: 'string' },
   });
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const severities = parseSeverities(values.severities);
   const corruptions = values.corruptions
     ? values.corruptions.split(',').map((s) => {
@@ -233,20 +257,13 @@ async function robustness(argv: string[]): Promise<number> {
       title: `Corruptions × severities on ${ctx.data} face #${face} (seed ${seed})`,
     }),
   );
-  if (values['write-benchmarks']) {
-    const file = resolve(values['benchmarks-file'] ?? defaultBenchmarksPath());
+  await writeRequestedSection(values, 'robustness', '## Robustness to image corruptions', (file) => {
     const links = imageLinks(file, {
       'accuracy vs severity': files.chart,
       'one face under every corruption': files.grid,
     });
-    const w = await writeBenchmarksSection(
-      'robustness',
-      '## Robustness to image corruptions',
-      `${md}${links ? `\n\n${links}` : ''}`,
-      { file },
-    );
-    if (!values.json) console.log(`${w.replaced ? 'updated' : 'added'} the robustness section of ${w.file}`);
-  }
+    return `${md}${links ? `\n\n${links}` : ''}`;
+  });
   if (values.json) {
     console.log(JSON.stringify(report));
     return 0;
@@ -276,7 +293,7 @@ async function peers(argv: string[]): Promise<number> {
     '../bench/peers.js'
   );
   const { loadFaceApiExpression, loadHumanEmotion } = await import('../bench/peer-models.js');
-  const { values, positionals } = parseCommandArgs(argv, {
+  const { values } = parseSuiteArgs(argv, {
     data: { type: 'string' },
     split: { type: 'string' },
     limit: { type: 'string' },
@@ -287,11 +304,7 @@ async function peers(argv: string[]): Promise<number> {
     single: { type: 'string' },
     out: { type: 'string' },
     threads: { type: 'string' },
-    json: { type: 'boolean' },
-    'write-benchmarks': { type: 'boolean' },
-    'benchmarks-file': { type: 'string' },
   });
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const kinds = (values.peers ?? PEER_KINDS.join(','))
     .split(',')
     .map((s) => parseChoice(s.trim(), '--peers', PEER_KINDS)!);
@@ -335,16 +348,7 @@ async function peers(argv: string[]): Promise<number> {
   await writeFile(files.csv, peersCsv(report));
   const full = { ...report, files };
   await writeFile(files.json, `${JSON.stringify(full, null, 2)}\n`);
-  if (values['write-benchmarks']) {
-    const file = resolve(values['benchmarks-file'] ?? defaultBenchmarksPath());
-    const w = await writeBenchmarksSection(
-      'peers',
-      '## ferkit and other open expression models on the same crops',
-      md,
-      { file },
-    );
-    if (!values.json) console.log(`${w.replaced ? 'updated' : 'added'} the peers section of ${w.file}`);
-  }
+  await writeRequestedSection(values, 'peers', '## ferkit and other open expression models on the same crops', md);
   console.log(
     values.json ? JSON.stringify(full) : `${formatPeers(report)}\n\nwrote ${Object.values(files).join(', ')}`,
   );
@@ -352,48 +356,77 @@ async function peers(argv: string[]): Promise<number> {
 }
 
 async function expression(argv: string[]): Promise<number> {
-  const { benchExpression, bundledExpressionModels, formatExpressionBench } = await import('../bench/expression.js');
-  const { values, positionals } = parseCommandArgs(argv, { runs: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' } });
+  const { benchExpression, bundledExpressionModels, expressionBenchMarkdown, formatExpressionBench } = await import(
+    '../bench/expression.js'
+  );
+  const { values, positionals } = parseSuiteArgs(argv, { runs: { type: 'string' }, threads: { type: 'string' } }, true);
   const models = positionals.length ? positionals : bundledExpressionModels();
-  const rows = await benchExpression(models, parseNumber(values.runs, '--runs', 10, 100000) ?? 300, 32, parseNumber(values.threads, '--threads', 1, 64) ?? 1);
+  const runs = parseInteger(values.runs, '--runs', 10, 100000) ?? 300;
+  const threads = parseInteger(values.threads, '--threads', 1, 64) ?? 1;
+  const rows = await benchExpression(models, runs, 32, threads);
+  await writeRequestedSection(
+    values,
+    'expression',
+    '## Expression models: milliseconds per face',
+    expressionBenchMarkdown(rows, runs),
+  );
   console.log(values.json ? JSON.stringify(rows, null, 2) : formatExpressionBench(rows));
   return 0;
 }
 
-const command: Command = {
-  name: 'bench',
-  summary: 'benchmarks: pipeline speed vs face-api, robustness to corruptions, expression models vs peers',
-  help,
-  async run(argv) {
-    const [suite, ...rest] = argv;
-    if (suite === 'afw') return (await import('./bench-afw.js')).runAfwBench(rest);
-    if (suite === 'expression') return expression(rest);
-    if (suite === 'robustness') return robustness(rest);
-    if (suite === 'peers') return peers(rest);
-    if (suite !== 'pipeline')
-      throw new UsageError(`unknown suite "${suite ?? ''}": expected pipeline, expression, afw, robustness or peers`);
-    const { values, positionals } = parseCommandArgs(rest, {
+async function pipeline(argv: string[]): Promise<number> {
+  const { values, positionals } = parseSuiteArgs(
+    argv,
+    {
       photos: { type: 'string', multiple: true },
       size: { type: 'string' },
       runs: { type: 'string' },
       detector: { type: 'string' },
       only: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    const photos =
-      values.photos || positionals.length
-        ? await expandInputs([...(values.photos ?? []), ...positionals])
-        : demoPhotoPaths();
-    const only = parseChoice(values.only, '--only', ['ferkit', 'faceapi'] as const);
-    const report = await benchPipeline({
-      photos,
-      runs: parseNumber(values.runs, '--runs', 1, 1000) ?? 10,
-      longSide: parseNumber(values.size, '--size', 0, 10000) ?? 800,
-      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const) ?? 'cnn',
-      engines: only ? [only] : ['ferkit', 'faceapi'],
-    });
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatPipelineBench(report));
-    return 0;
+    },
+    true,
+  );
+  const photos =
+    values.photos || positionals.length
+      ? await expandInputs([...(values.photos ?? []), ...positionals])
+      : demoPhotoPaths();
+  const only = parseChoice(values.only, '--only', ['ferkit', 'faceapi'] as const);
+  const options: PipelineBenchOptions = {
+    photos,
+    runs: parseNumber(values.runs, '--runs', 1, 1000) ?? 10,
+    longSide: parseNumber(values.size, '--size', 0, 10000) ?? 800,
+    detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const) ?? 'cnn',
+    engines: only ? [only] : ['ferkit', 'faceapi'],
+  };
+  const report = await benchPipeline(options);
+  await writeRequestedSection(
+    values,
+    'pipeline',
+    '## Full pipeline vs face-api',
+    pipelineBenchMarkdown(report, options),
+  );
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatPipelineBench(report));
+  return 0;
+}
+
+const SUITES: Record<string, (argv: string[]) => Promise<number>> = {
+  pipeline,
+  expression,
+  afw: async (argv) => (await import('./bench-afw.js')).runAfwBench(argv),
+  robustness,
+  peers,
+};
+
+const command: Command = {
+  name: 'bench',
+  summary: 'benchmarks: pipeline speed vs face-api, robustness to corruptions, expression models vs peers',
+  help,
+  helpFor: (argv) => (argv[0] === 'afw' ? AFW_BENCH_HELP : help),
+  async run(argv) {
+    const [suite, ...rest] = argv;
+    const run = Object.hasOwn(SUITES, suite ?? '') ? SUITES[suite] : undefined;
+    if (!run) throw new UsageError(`unknown suite "${suite ?? ''}": expected ${Object.keys(SUITES).join(', ')}`);
+    return run(rest);
   },
 };
 

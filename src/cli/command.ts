@@ -7,6 +7,8 @@ export interface Command {
   summary: string;
   /** Full --help text. */
   help: string;
+  /** --help text for these arguments when a sub-command has its own (e.g. `bench afw --help`); default `help`. */
+  helpFor?(argv: string[]): string;
   /** Returns the process exit code: 0 ok, 1 some inputs failed, 2 usage error. */
   run(argv: string[]): Promise<number>;
 }

@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = (await load()).default;
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.help);
+    console.log(command.helpFor?.(rest) ?? command.help);
     return 0;
   }
   try {

@@ -3,10 +3,11 @@ import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { EXPRESSION_LABELS } from '../types.js';
 import type { ReliabilityBin } from './metrics.js';
 
+// The look shared with the robustness charts (src/bench/robustness.ts): font stack, ink colours, grid.
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-const INK = '#1f2328';
-const MUTED = '#57606a';
-const GRID = '#d0d7de';
+export const INK = '#1f2328';
+export const MUTED = '#57606a';
+export const GRID = '#d0d7de';
 
 export interface ConfusionChartOptions {
   /** Class names in row/column order (EXPRESSION_LABELS by default). */
@@ -21,12 +22,20 @@ export interface ReliabilityChartOptions {
   title?: string;
 }
 
-function font(px: number, weight = ''): string {
+/** Canvas font string in the charts' font stack. */
+export function font(px: number, weight = ''): string {
   return `${weight ? `${weight} ` : ''}${px}px ${FONT}`;
 }
 
-/** Centred text that shrinks (down to 10px) until it fits maxWidth. */
-function fittedText(
+export interface FitTextOptions {
+  /** Smallest font size tried (default 10). */
+  minPx?: number;
+  /** Let the canvas squeeze text that still does not fit at minPx into maxWidth (default true). */
+  squeeze?: boolean;
+}
+
+/** Text at the current alignment, in the largest size from px down to minPx at which it fits maxWidth. */
+export function fitText(
   ctx: SKRSContext2D,
   text: string,
   x: number,
@@ -34,12 +43,13 @@ function fittedText(
   maxWidth: number,
   px: number,
   weight = '',
+  { minPx = 10, squeeze = true }: FitTextOptions = {},
 ): void {
   let size = px;
   ctx.font = font(size, weight);
-  while (size > 10 && ctx.measureText(text).width > maxWidth) ctx.font = font(--size, weight);
-  ctx.textAlign = 'center';
-  ctx.fillText(text, x, y, maxWidth);
+  while (size > minPx && ctx.measureText(text).width > maxWidth) ctx.font = font(--size, weight);
+  if (squeeze) ctx.fillText(text, x, y, maxWidth);
+  else ctx.fillText(text, x, y);
 }
 
 /** White → deep blue for a fraction 0..1 (a perceptually even-ish ramp). */
@@ -87,9 +97,9 @@ export function confusionMatrixPng(
   ctx.fillStyle = INK;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'alphabetic';
-  fittedText(ctx, options.title ?? 'Confusion matrix', width / 2, 32, width - 24, 20, 'bold');
+  fitText(ctx, options.title ?? 'Confusion matrix', width / 2, 32, width - 24, 20, 'bold');
   ctx.fillStyle = MUTED;
-  fittedText(
+  fitText(
     ctx,
     `n = ${n}   accuracy = ${n ? ((100 * trace) / n).toFixed(1) : '0.0'}%   colour = share of the true class (row)`,
     width / 2,
@@ -202,16 +212,9 @@ export function reliabilityDiagramPng(bins: readonly ReliabilityBin[], options: 
 
   ctx.fillStyle = INK;
   ctx.textAlign = 'center';
-  fittedText(ctx, options.title ?? 'Reliability diagram', width / 2, 32, width - 24, 20, 'bold');
+  fitText(ctx, options.title ?? 'Reliability diagram', width / 2, 32, width - 24, 20, 'bold');
   ctx.fillStyle = MUTED;
-  fittedText(
-    ctx,
-    `ECE = ${(100 * ece).toFixed(2)}%  (${bins.length} bins, n = ${total})`,
-    width / 2,
-    58,
-    width - 24,
-    15,
-  );
+  fitText(ctx, `ECE = ${(100 * ece).toFixed(2)}%  (${bins.length} bins, n = ${total})`, width / 2, 58, width - 24, 15);
 
   drawGrid(ctx, left, top, plotW, plotH);
 

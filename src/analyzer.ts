@@ -6,11 +6,11 @@
  *   await analyzer.dispose();
  */
 import { FerkitError } from './errors.js';
-import { decodeImage, type DecodeOptions, type ImageInput } from './image/decode-node.js';
-import { createFaceDetector, createLandmarks, type DetectorKind } from './node/stages.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
-import { loadExpressionModel, DEFAULT_EXPRESSION_MODEL } from './node/expression-model.js';
-import { runPipeline, type PipelineStages } from './pipeline/run.js';
+import { type DecodeOptions, decodeImage, type ImageInput } from './image/decode-node.js';
+import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './node/expression-model.js';
+import { createFaceDetector, createLandmarks, type DetectorKind } from './node/stages.js';
+import { type PipelineStages, runPipeline } from './pipeline/run.js';
 import type { AnalysisResult } from './pipeline/types.js';
 import { nodeRuntime } from './runtime/node.js';
 import type { RgbImage } from './types.js';

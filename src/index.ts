@@ -8,8 +8,9 @@
  *
  * The browser build is `ferkit/browser` (see web/ and README).
  */
+
+export { type AlignmentTemplate, alignFace, FER2013_TEMPLATE } from './align/align.js';
 export { ANALYZER_DEFAULTS, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyzer.js';
-export { alignFace, FER2013_TEMPLATE, type AlignmentTemplate } from './align/align.js';
 export { ensureFaceApiModels } from './convert/main.js';
 export type { DetectOptions, FaceDetector } from './detect/types.js';
 export { FerkitError, type FerkitErrorCode, isFerkitError } from './errors.js';
@@ -22,16 +23,16 @@ export {
 } from './expression/classifier.js';
 export {
   DEFAULT_MAX_PIXELS,
-  decodeImage,
   type DecodeOptions,
+  decodeImage,
   type ImageInput,
   type RawPixels,
 } from './image/decode-node.js';
 export type { LandmarkModel } from './landmarks/types.js';
 export { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './node/expression-model.js';
 export type { AnalysisResult, FaceResult, StageTimings } from './pipeline/types.js';
-export { drawOverlay, type OverlayOptions } from './render/overlay.js';
 export { drawAnnotated, type RenderOptions, renderAnnotated } from './render/node.js';
+export { drawOverlay, type OverlayOptions } from './render/overlay.js';
 export { nodeRuntime } from './runtime/node.js';
 export type { InferenceRuntime, ModelSession, TensorData } from './runtime/types.js';
 export { FaceTracker, type TrackedFace, type TrackerOptions } from './track/tracker.js';

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Analyzer, createAnalyzer, EXPRESSION_LABELS, FerkitError } from '../src/index.js';
 import { demoPhotoPaths } from '../src/bench/photos.js';
+import { type Analyzer, createAnalyzer, EXPRESSION_LABELS, FerkitError } from '../src/index.js';
 
 const photo = demoPhotoPaths()[2];
 let analyzer: Analyzer;
@@ -47,7 +47,9 @@ describe('createAnalyzer / analyze', () => {
     });
     expect(b.faces.map((f) => f.box)).toEqual(a.faces.map((f) => f.box));
     expect(c.faces.length).toBe(a.faces.length);
-    c.faces.forEach((f, i) => expect(Math.abs(f.box.x - a.faces[i].box.x)).toBeLessThan(2));
+    c.faces.forEach((f, i) => {
+      expect(Math.abs(f.box.x - a.faces[i].box.x)).toBeLessThan(2);
+    });
   });
 
   it('minFaceSize drops small faces', async () => {

@@ -1,5 +1,5 @@
 /** The shape every `ferkit <command>` module exports; src/cli/main.ts dispatches to them. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { FerkitError } from '../errors.js';
 
 export interface Command {

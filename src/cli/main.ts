@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../node/paths.js';
-import { type Command, UsageError, errorMessage } from './command.js';
+import { type Command, errorMessage, UsageError } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   analyze: () => import('./analyze.js'),

@@ -3,10 +3,11 @@
  * short misses, and an exponential moving average smooths its expression probabilities.
  * Host-free: shared by the browser app, `ferkit video`, `ferkit camera` and the WebSocket stream.
  */
+
+import { toExpressionResult } from '../expression/classifier.js';
 import { iou } from '../image/ops.js';
 import type { FaceResult } from '../pipeline/types.js';
 import { EXPRESSION_LABELS, type ExpressionProbabilities } from '../types.js';
-import { toExpressionResult } from '../expression/classifier.js';
 
 export interface TrackerOptions {
   /** Minimum IoU between a track's last box and a detection to continue the track (default 0.3). */
@@ -50,12 +51,12 @@ export class FaceTracker {
   /** Feed one frame's faces; returns them with ids and smoothed expressions, in input order. */
   update(faces: readonly FaceResult[]): TrackedFace[] {
     const pairs: [number, number, number][] = [];
-    this.tracks.forEach((t, ti) =>
+    this.tracks.forEach((t, ti) => {
       faces.forEach((f, fi) => {
         const o = iou(t.box, f.box);
         if (o >= this.iouThreshold) pairs.push([o, ti, fi]);
-      }),
-    );
+      });
+    });
     pairs.sort((a, b) => b[0] - a[0]);
     const trackOf = new Map<number, Track>();
     const usedTracks = new Set<number>();

@@ -64,26 +64,14 @@ export function buildLibrary({ force = false } = {}) {
 }
 
 /**
- * Converts the face-api models into the model cache if needed (ensureFaceApiModels), and the tiny
- * face detector at its default size when ensureFaceApiModels does not make it (the web app's live
- * video detector). Returns ensureFaceApiModels' paths.
+ * Converts the face-api models into the model cache if needed (ensureFaceApiModels), the tiny face
+ * detector at its default size included (the web app's live video detector). Returns
+ * ensureFaceApiModels' paths.
  */
 export async function ensureModels() {
-  const { ensureFaceApiModels, faceApiWeightsDir } = await import(
-    pathToFileURL(join(ROOT, 'dist', 'convert', 'main.js')).href
-  );
-  const paths = await ensureFaceApiModels(undefined, { log: (m) => log(m) });
-  const dir = paths.dir ?? process.env.FERKIT_MODEL_CACHE ?? join(ROOT, '.cache', 'models');
-  const hasTiny = existsSync(dir) && readdirSync(dir).some((n) => /^tiny_face_detector_\d+\.onnx$/.test(n));
-  const tinyConverter = join(ROOT, 'dist', 'convert', 'faceapi-tiny.js');
-  if (!hasTiny && existsSync(tinyConverter)) {
-    const tiny = await import(pathToFileURL(tinyConverter).href);
-    if (typeof tiny.convertTinyFaceDetector === 'function') {
-      log('converting the tiny face detector…');
-      await tiny.convertTinyFaceDetector(faceApiWeightsDir(), dir);
-    }
-  }
-  return paths;
+  const { ensureFaceApiModels } = await import(pathToFileURL(join(ROOT, 'dist', 'convert', 'main.js')).href);
+  await loadDefaultSizes();
+  return ensureFaceApiModels(undefined, { tinySizes: [defaultTinySize], log: (m) => log(m) });
 }
 
 /** vite build of web/ → web/dist/ when missing or stale. */

@@ -9,6 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  TINY_CONVERTER_FILE,
+  TINY_CONVERTER_VERSION,
+  TINY_MANIFEST,
+  tinyModelFile,
+  tinyModelId,
+} from '../src/convert/faceapi-tiny.js';
 import { hashFaceApiWeights, readFaceApiWeights } from '../src/convert/faceapi-weights.js';
 import {
   CONVERTER_VERSION,
@@ -26,6 +33,7 @@ import {
   SSD_NUM_ANCHORS,
   ssdInputTensor,
 } from '../src/detect/ssd.js';
+import { TINY_DEFAULT_INPUT_SIZE } from '../src/detect/tiny.js';
 import { FerkitError } from '../src/errors.js';
 import {
   createLandmarkModel,
@@ -240,6 +248,35 @@ describe('ensureFaceApiModels', () => {
     expect(log).toHaveLength(3);
     expect(log[2]).toContain('face_landmark_68');
     expect((await readFile(paths.landmark68.model)).length).toBe(lmCard.bytes);
+  });
+
+  it('builds the tiny detector on request (tinySizes) and keeps it current like the others', async () => {
+    const dir = join(work, 'cache-tiny');
+    const size = TINY_DEFAULT_INPUT_SIZE;
+    const log: string[] = [];
+    const paths = await ensureFaceApiModels(dir, { tinySizes: [size], log: (m) => log.push(m) });
+    expect(log).toHaveLength(3); // SSD, landmarks, tiny
+    const tiny = paths.tinyBySize[size];
+    expect(Object.keys(paths.tinyBySize)).toEqual([String(size)]);
+    expect(tiny.model).toBe(join(dir, tinyModelFile(size)));
+    const card = JSON.parse(await readFile(tiny.card, 'utf8')) as ModelCard;
+    expect(card).toMatchObject({
+      id: tinyModelId(size),
+      file: tinyModelFile(size),
+      bytes: (await readFile(tiny.model)).length,
+      converter: { file: TINY_CONVERTER_FILE, version: TINY_CONVERTER_VERSION },
+      source: { manifest: TINY_MANIFEST },
+    });
+    expect(card.source.sha256).toBe(await hashFaceApiWeights(join(faceApiWeightsDir(), TINY_MANIFEST)));
+
+    expect(await ensureFaceApiModels(dir, { tinySizes: [size], log: (m) => log.push(m) })).toEqual(paths);
+    expect(log).toHaveLength(3); // nothing converted
+    await writeFile(tiny.model, 'damaged');
+    await ensureFaceApiModels(dir, { tinySizes: [size], log: (m) => log.push(m) });
+    expect(log).toHaveLength(4);
+    expect(log[3]).toContain(tinyModelFile(size));
+    await expect(ensureFaceApiModels(dir, { tinySizes: [400] })).rejects.toMatchObject({ code: 'E_INPUT' });
+    expect((await ensureFaceApiModels(dir)).tinyBySize).toEqual({});
   });
 
   it('defaults to <package root>/.cache/models, overridable with FERKIT_MODEL_CACHE', () => {

@@ -21,7 +21,7 @@ import { hashFaceApiWeights, readFaceApiWeights } from '../src/convert/faceapi-w
 import { faceApiWeightsDir } from '../src/convert/main.js';
 import { createTinyFaceDetector, TINY_IO, type TinyDetector, tinyInputTensor } from '../src/detect/tiny.js';
 import { FerkitError } from '../src/errors.js';
-import { cropRgb, iou } from '../src/image/ops.js';
+import { cropRgb, detectorInputGeometry, iou } from '../src/image/ops.js';
 import { nodeRuntime } from '../src/runtime/node.js';
 import type { Box, RgbImage } from '../src/types.js';
 
@@ -74,7 +74,11 @@ beforeAll(async () => {
     const files = await convertTinyFaceDetector(faceApiWeightsDir(), dir, size);
     const bytes = new Uint8Array(await readFile(files.model));
     models.set(size, bytes);
-    detectors.set(size, await createTinyFaceDetector(nodeRuntime, { model: bytes, source: files.model, threads: 1 }));
+    // face-api's padded square (fit: false), so results can match face-api's exactly.
+    detectors.set(
+      size,
+      await createTinyFaceDetector(nodeRuntime, { model: bytes, source: files.model, threads: 1, fit: false }),
+    );
   }
   for (let i = 1; i <= 6; i++) images.push({ name: `sample${i}`, image: await loadSample(i) });
   const wide = images[1].image;
@@ -104,8 +108,8 @@ describe('tiny face detector conversion', () => {
       bytes: models.get(416)?.length,
       converter: { file: 'src/convert/faceapi-tiny.ts' },
       source: { package: '@vladmandic/face-api', manifest: 'tiny_face_detector_model-weights_manifest.json' },
-      input: { name: 'input', shape: ['N', 3, 416, 416], inputSize: 416, pixelRange: [0, 255] },
-      outputs: [{ name: TINY_IO.output, shape: ['N', 13, 13, 5, 5] }],
+      input: { name: 'input', shape: ['N', 3, 'H', 'W'], inputSize: 416, pixelRange: [0, 255] },
+      outputs: [{ name: TINY_IO.output, shape: ['N', 'H/32', 'W/32', 5, 5] }],
     });
     expect(card.source.sha256).toBe(
       await hashFaceApiWeights(join(faceApiWeightsDir(), 'tiny_face_detector_model-weights_manifest.json')),
@@ -336,6 +340,32 @@ describe('tiny face detector vs face-api', () => {
 });
 
 describe('tiny face detector stage', () => {
+  it("fit: runs at the image's aspect ratio (multiples of 32) and finds the faces of the padded square", async () => {
+    const model = models.get(416) as Uint8Array;
+    const fitted = await createTinyFaceDetector(nodeRuntime, { model, threads: 1 });
+    expect(fitted.fit).toBe(true);
+    const square = detectors.get(416) as TinyDetector;
+    let faces = 0;
+    let matched = 0;
+    for (const { name, image } of images) {
+      const g = detectorInputGeometry(image, 416, true, 32);
+      expect(Math.max(g.width, g.height), name).toBe(416);
+      expect(g.width % 32 + (g.height % 32), name).toBe(0);
+      expect(Math.min(g.width, g.height), name).toBeLessThan(416); // none of the photos is square
+      const a = await square.detect(image);
+      const b = await fitted.detect(image);
+      for (const d of a) {
+        faces++;
+        if (b.some((e) => iou(d.box, e.box) >= 0.7)) matched++;
+      }
+      expect(Math.abs(a.length - b.length), name).toBeLessThanOrEqual(1);
+    }
+    await fitted.dispose();
+    console.log(`[tiny] fit vs square at 416: ${matched}/${faces} square faces matched at IoU ≥ 0.7`);
+    expect(faces).toBeGreaterThanOrEqual(20);
+    expect(matched / faces).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('applies maxFaces and minFaceSize, rejects bad input, checks the input size, refuses use after dispose', async () => {
     const detector = detectors.get(416) as TinyDetector;
     expect(detector.name).toBe('tiny-face-detector');
@@ -360,14 +390,17 @@ describe('tiny face detector stage', () => {
     });
 
     const model = models.get(320) as Uint8Array;
-    await expect(createTinyFaceDetector(nodeRuntime, { model, inputSize: 416 })).rejects.toMatchObject({
-      code: 'E_MODEL',
-    });
+    // H × W are symbolic: the 320 file run at 416 finds what the 416 file finds.
+    const resized = await createTinyFaceDetector(nodeRuntime, { model, inputSize: 416, fit: false });
+    expect(resized.inputSize).toBe(416);
+    expect(await resized.detect(image)).toEqual(all);
+    await resized.dispose();
     await expect(createTinyFaceDetector(nodeRuntime, { model, inputSize: 300 })).rejects.toMatchObject({
       code: 'E_INPUT',
     });
     const other = await createTinyFaceDetector(nodeRuntime, { model });
     expect(other.inputSize).toBe(320);
+    expect(other.fit).toBe(true);
     await other.dispose();
     await expect(other.detect(image)).rejects.toBeInstanceOf(FerkitError);
     await expect(other.detect(image)).rejects.toMatchObject({ code: 'E_DISPOSED' });

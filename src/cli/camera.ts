@@ -7,7 +7,8 @@ import { decodeFrames, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { latestFrames, writeFileAtomic } from '../video/live.js';
 import { analyzeFrames, trackedToJson } from '../video/process.js';
 import { formatSummary, SummaryBuilder, summaryPathFor, TimelineWriter, writeSummary } from '../video/timeline.js';
-import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
+import { parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
 
 const help = `Usage: ferkit camera [options]
 
@@ -71,33 +72,21 @@ const command: Command = {
       fps: { type: 'string' },
       'input-format': { type: 'string' },
       realtime: { type: 'boolean' },
-      every: { type: 'string' },
-      smooth: { type: 'string' },
       frames: { type: 'string' },
       duration: { type: 'string' },
       preview: { type: 'string' },
-      timeline: { type: 'string' },
-      plot: { type: 'string' },
-      detector: { type: 'string' },
-      'min-face': { type: 'string' },
-      threshold: { type: 'string' },
-      model: { type: 'string' },
-      threads: { type: 'string' },
+      ...TRACKING_ARGS,
     });
     if (positionals.length)
       throw new UsageError(`unexpected argument "${positionals[0]}" (use --input FILE for a file)`);
     if (values.device && values.input) throw new UsageError('give --device or --input, not both');
     const size = parseSize(values.size);
     const fps = parseNumber(values.fps, '--fps', 0.1, 240);
-    const every = parseNumber(values.every, '--every', 1, 1e6) ?? 1;
-    if (!Number.isInteger(every)) throw new UsageError('--every: expected a whole number');
-    const smoothing = parseNumber(values.smooth, '--smooth', 0, 1);
-    if (smoothing === 0) throw new UsageError('--smooth: must be > 0');
+    const { every, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
     const maxFrames = parseNumber(values.frames, '--frames', 1);
     const maxSeconds = parseNumber(values.duration, '--duration', 0.001);
     if (values.preview && !/\.(jpe?g|png)$/i.test(values.preview))
       throw new UsageError('--preview: expected a .jpg or .png file name');
-    if (values.plot && !/\.png$/i.test(values.plot)) throw new UsageError('--plot: expected a .png file name');
 
     await requireFfmpeg();
     let width: number;
@@ -134,13 +123,7 @@ const command: Command = {
         height,
       });
     }
-    const analyzer = await createAnalyzer({
-      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
-      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
-      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
-      expressionModel: values.model,
-      threads: parseNumber(values.threads, '--threads', 0, 256),
-    }).catch((e) => {
+    const analyzer = await createAnalyzer(analyzerOptions).catch((e) => {
       decoder.stop();
       throw e;
     });

@@ -6,8 +6,9 @@ import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, encodeFrames, type FrameEncoder, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { analyzeFrames, annotateFrame } from '../video/process.js';
 import { formatSummary, SummaryBuilder, summaryPathFor, TimelineWriter, writeSummary } from '../video/timeline.js';
-import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
+import { parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
 
 const help = `Usage: ferkit video <input> [options]
 
@@ -50,16 +51,8 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
       out: { type: 'string' },
-      timeline: { type: 'string' },
       summary: { type: 'string' },
-      plot: { type: 'string' },
-      every: { type: 'string' },
-      smooth: { type: 'string' },
-      detector: { type: 'string' },
-      'min-face': { type: 'string' },
-      threshold: { type: 'string' },
-      model: { type: 'string' },
-      threads: { type: 'string' },
+      ...TRACKING_ARGS,
       crf: { type: 'string' },
       'no-audio': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -67,24 +60,14 @@ const command: Command = {
     if (positionals.length !== 1)
       throw new UsageError(positionals.length ? 'expected exactly one input video' : 'no input video given');
     const input = positionals[0];
-    const every = parseNumber(values.every, '--every', 1, 1e6) ?? 1;
-    if (!Number.isInteger(every)) throw new UsageError(`--every: expected a whole number, got "${values.every}"`);
-    const smoothing = parseNumber(values.smooth, '--smooth', 0, 1);
-    if (smoothing === 0) throw new UsageError('--smooth: must be > 0 (1 = no smoothing)');
+    const { every, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
     const crf = parseNumber(values.crf, '--crf', 0, 51);
     if (values.out && resolve(values.out) === resolve(input)) throw new UsageError('--out must not be the input file');
-    if (values.plot && !/\.png$/i.test(values.plot)) throw new UsageError('--plot: expected a .png file name');
 
     if (!existsSync(input)) throw new FerkitError('E_NOT_FOUND', `${input}: no such file`);
     const info = await probeVideo(input);
     await requireFfmpeg();
-    const analyzer = await createAnalyzer({
-      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
-      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
-      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
-      expressionModel: values.model,
-      threads: parseNumber(values.threads, '--threads', 0, 256),
-    });
+    const analyzer = await createAnalyzer(analyzerOptions);
     const decoder = decodeFrames({ input, width: info.width, height: info.height });
     let encoder: FrameEncoder | undefined;
     const stop = () => decoder.stop();

@@ -11,22 +11,19 @@
  *                 each followed by maxPool 2x2 'same', stride 2 after conv1..conv4 and stride 1 after conv5
  *   conv8  1x1 conv, + bias, no activation → [G, G, 5 · 5], G = S/32
  * leaky(x) is relu(x − 0.1x) + 0.1x, i.e. LeakyRelu(alpha 0.1). TF's 'same' max pools pad at the end
- * only (0 before, 1 after on odd sizes), written as explicit asymmetric pads (see tfSamePads).
+ * only (0 before, 1 after on odd sizes): auto_pad SAME_UPPER, the same rule at any input size.
  *
- * Graph contract (TINY_IO in ../detect/tiny.ts, which owns it), for an input size S (multiple of 32;
- * the network is fully convolutional, every S uses the same weights):
- *   input  [N, 3, S, S] float32, RGB, 0..255, the image already zero-padded right/bottom to a square
- *          and resized to S as NetInput.toBatchTensor(S, false) does (tinyInputTensor()). The graph
- *          applies face-api's normalisation (x − [117.001, 114.697, 97.404]) / 255.
- *   grid   [N, G, G, 5, 5] the raw head, in face-api's own order (row, column, anchor,
+ * Graph contract (TINY_IO in ../detect/tiny.ts, which owns it), for a nominal input size S (multiple
+ * of 32, recorded as metadata 'ferkit.tiny.input_size'; the network is fully convolutional, so H and W
+ * are symbolic and any multiples of 32 run with the same weights):
+ *   input  [N, 3, H, W] float32, RGB, 0..255, the image zero-padded right/bottom and resized as
+ *          NetInput.toBatchTensor(S, false) does (a square), or at its own aspect ratio ('fit'). The
+ *          graph applies face-api's normalisation (x − [117.001, 114.697, 97.404]) / 255.
+ *   grid   [N, H/32, W/32, 5, 5] the raw head, in face-api's own order (row, column, anchor,
  *          [tx, ty, tw, th, objectness]) — the reshape of extractBoxes; decoding (sigmoid/exp,
  *          anchors, NMS) is decodeTinyOutput() in TypeScript.
  * Layout: the graph is NCHW (ORT's CPU kernels' native layout) and transposes the head to NHWC at the end.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
 import {
   checkTinyInputSize,
   TINY_ANCHORS,
@@ -37,21 +34,12 @@ import {
   tinyGridSize,
 } from '../detect/tiny.js';
 import { FerkitError } from '../errors.js';
-import { readFaceApiWeights, takeWeight, type WeightMap } from './faceapi-weights.js';
-import type { ModelCard, ModelFiles } from './main.js';
-import {
-  attr,
-  type Feature,
-  GraphBuilder,
-  hwc1ToC1hw,
-  hwioToOihw,
-  mapFeature,
-  tfConvSame,
-  tfSamePads,
-} from './onnx-writer.js';
+import { takeWeight, type WeightMap } from './faceapi-weights.js';
+import { convertModel, type ModelCard, type ModelCardBody, type ModelFiles, type ModelSpec } from './model-cache.js';
+import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
 
-/** Bump when this converter's output changes (recorded in the cards convertTinyFaceDetector writes). */
-export const TINY_CONVERTER_VERSION = 1;
+/** Bump when this converter's output changes (recorded in its cards; cached models are rebuilt). */
+export const TINY_CONVERTER_VERSION = 2; // 2: symbolic H × W input (aspect-ratio 'fit' inputs)
 export const TINY_MANIFEST = 'tiny_face_detector_model-weights_manifest.json';
 export const TINY_CONVERTER_FILE = 'src/convert/faceapi-tiny.ts';
 
@@ -97,16 +85,12 @@ export function buildTinyFaceDetectorOnnx(
 
   /** tf.maxPool(x, [2, 2], [s, s], 'same'): TF pads only at the end; padding never wins a max. */
   const maxPool = (x: Feature, stride: number, name: string): Feature => {
-    const [top, bottom] = tfSamePads(x.height, 2, stride);
-    const [left, right] = tfSamePads(x.width, 2, stride);
+    // auto_pad SAME_UPPER is TF's 'same' (extra padding at the end) evaluated on the actual size:
+    // the graph's H × W are symbolic.
     const y = g.node(
       'MaxPool',
       [x.name],
-      {
-        kernel_shape: attr.ints([2, 2]),
-        strides: attr.ints([stride, stride]),
-        pads: attr.ints([top, left, bottom, right]),
-      },
+      { kernel_shape: attr.ints([2, 2]), strides: attr.ints([stride, stride]), auto_pad: attr.string('SAME_UPPER') },
       name,
     );
     return { name: y, channels: x.channels, height: Math.ceil(x.height / stride), width: Math.ceil(x.width / stride) };
@@ -138,7 +122,7 @@ export function buildTinyFaceDetectorOnnx(
   };
 
   const S = inputSize;
-  const input = g.input(TINY_IO.input, ['N', 3, S, S]);
+  const input = g.input(TINY_IO.input, ['N', 3, 'H', 'W']);
   // forwardInput: normalize(x, meanRgb) then div(255), in that order (the same float ops as tfjs).
   const centred = g.node('Sub', [input, g.float('norm/mean', [...TINY_MEAN_RGB], [1, 3, 1, 1])], {}, 'norm/sub');
   const normalised = g.node('Div', [centred, g.float('norm/scale', 255)], {}, 'norm/div');
@@ -176,18 +160,18 @@ export function buildTinyFaceDetectorOnnx(
     stride: 1,
     name: 'conv8/conv',
   });
-  // NCHW → NHWC, then extractBoxes' reshape [G, G, anchors, 5] (batch kept).
+  // NCHW → NHWC, then extractBoxes' reshape [G_h, G_w, anchors, 5] (0: batch and grid sizes kept).
   const nhwc = g.node('Transpose', [head.name], { perm: attr.ints([0, 2, 3, 1]) }, 'head/nhwc');
   const out = g.node(
     'Reshape',
-    [nhwc, g.int64('head/shape', [0, grid, grid, TINY_ANCHORS.length, TINY_BOX_ENCODING])],
+    [nhwc, g.int64('head/shape', [0, 0, 0, TINY_ANCHORS.length, TINY_BOX_ENCODING])],
     {},
     TINY_IO.output,
   );
-  g.output(out, ['N', grid, grid, TINY_ANCHORS.length, TINY_BOX_ENCODING]);
+  g.output(out, ['N', 'GH', 'GW', TINY_ANCHORS.length, TINY_BOX_ENCODING]);
   return g.toModel({
     producerName: 'ferkit',
-    docString: `face-api TinyFaceDetector at ${S}x${S} input, converted from tfjs weights by ferkit (${TINY_CONVERTER_FILE})`,
+    docString: `face-api TinyFaceDetector, nominal input ${S}x${S} (any H x W, multiples of 32, runs), converted from tfjs weights by ferkit (${TINY_CONVERTER_FILE})`,
     opset: 13,
     metadata: {
       'ferkit.tiny.input_size': String(S),
@@ -196,16 +180,13 @@ export function buildTinyFaceDetectorOnnx(
   });
 }
 
-/** The card fields that describe the model (ModelCard minus what the writer fills in). */
-export type TinyCardBody = Omit<ModelCard, 'format' | 'id' | 'file' | 'sha256' | 'bytes' | 'converter' | 'source'>;
-
 /** Model id for one input size. */
 export function tinyModelId(inputSize: number): string {
   return `faceapi-tiny-face-detector-${inputSize}`;
 }
 
 /** Card body for the tiny detector at one input size (same style as src/convert/main.ts's cards). */
-export function tinyFaceDetectorCard(inputSize: number): TinyCardBody {
+export function tinyFaceDetectorCard(inputSize: number): ModelCardBody {
   checkTinyInputSize(inputSize);
   const S = inputSize;
   const G = tinyGridSize(S);
@@ -216,7 +197,7 @@ export function tinyFaceDetectorCard(inputSize: number): TinyCardBody {
     license: 'MIT (weights from @vladmandic/face-api / justadudewhohacks/face-api.js)',
     input: {
       name: TINY_IO.input,
-      shape: ['N', 3, S, S],
+      shape: ['N', 3, 'H', 'W'],
       dtype: 'float32',
       layout: 'NCHW',
       channelOrder: 'RGB',
@@ -224,48 +205,44 @@ export function tinyFaceDetectorCard(inputSize: number): TinyCardBody {
       inputSize: S,
       normalisationInGraph: `(x - [${TINY_MEAN_RGB}]) / 255`,
       preprocessing:
-        `zero-pad the image on the right or bottom to a square (not centred), then bilinear-resize to ${S}x${S} ` +
-        'with TF legacy sampling (align_corners=false, half_pixel_centers=false): tinyInputTensor(image, inputSize) in src/detect/tiny.ts',
+        `the longer side scaled to ${S} and the shorter one padded to a multiple of 32 ('fit', default), or face-api's ` +
+        `square: zero-pad the image on the right or bottom (not centred), then bilinear-resize to ${S}x${S} ` +
+        'with TF legacy sampling (align_corners=false, half_pixel_centers=false): createTinyFaceDetector().detect in src/detect/tiny.ts',
     },
     outputs: [
       {
         name: TINY_IO.output,
-        shape: ['N', G, G, TINY_ANCHORS.length, TINY_BOX_ENCODING],
+        shape: ['N', 'H/32', 'W/32', TINY_ANCHORS.length, TINY_BOX_ENCODING],
         description:
           'raw YOLOv2 head per (row, column, anchor): [tx, ty, tw, th, objectness] logits; ' +
           `anchors (w, h) in cells: ${JSON.stringify(TINY_ANCHORS)}`,
       },
     ],
     postprocessing:
-      `score = sigmoid(objectness) > threshold; centre = (cell + sigmoid(txy)) / ${G}, size = exp(twh) * anchor / ${G}, ` +
-      `both * ${S}/round(side*${S}/maxSide) per axis; greedy NMS IoU 0.4; * image size (no clipping): ` +
+      `score = sigmoid(objectness) > threshold; centre = (cell + sigmoid(txy)) / G, size = exp(twh) * anchor / G per axis ` +
+      `(G = ${G} at ${S}x${S}), mapped onto the padded canvas; greedy NMS IoU 0.4; * image size (no clipping): ` +
       'decodeTinyOutput() in src/detect/tiny.ts',
   };
 }
 
-/** The installed face-api version when `sourceDir` is its model/ folder, else 'custom'. */
-function sourceVersion(sourceDir: string): string {
-  try {
-    const require = createRequire(import.meta.url);
-    const pkgJson = require.resolve('@vladmandic/face-api/package.json');
-    if (resolve(join(dirname(pkgJson), 'model')) !== resolve(sourceDir)) return 'custom';
-    return (require(pkgJson) as { version: string }).version;
-  } catch {
-    return 'custom';
-  }
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+/** The tiny detector at one input size, for the model cache (ensureFaceApiModels' `tinySizes`). */
+export function tinySpec(inputSize: number): ModelSpec {
+  return {
+    id: tinyModelId(inputSize),
+    file: tinyModelFile(inputSize),
+    manifest: TINY_MANIFEST,
+    converterFile: TINY_CONVERTER_FILE,
+    converterVersion: TINY_CONVERTER_VERSION,
+    build: (weights, source) => buildTinyFaceDetectorOnnx(weights, inputSize, source),
+    card: tinyFaceDetectorCard(inputSize),
+  };
 }
 
 /**
  * Converts `<sourceDir>/tiny_face_detector_model-weights_manifest.json` (+ .bin) into
  * `<outDir>/tiny_face_detector_<S>.onnx` and its card `<outDir>/tiny_face_detector_<S>.json`
  * (model first, card last, each written atomically). Always converts (no up-to-date check; the
- * caching lives in ensureFaceApiModels). Missing/corrupt weights → FerkitError('E_MODEL');
+ * caching lives in ensureFaceApiModels, `tinySizes`). Missing/corrupt weights → FerkitError('E_MODEL');
  * a bad size → FerkitError('E_INPUT').
  */
 export async function convertTinyFaceDetector(
@@ -278,28 +255,5 @@ export async function convertTinyFaceDetector(
   } catch (e) {
     throw new FerkitError('E_INPUT', `convertTinyFaceDetector: ${(e as Error).message}`);
   }
-  const manifestPath = join(sourceDir, TINY_MANIFEST);
-  const weights = await readFaceApiWeights(manifestPath);
-  const onnx = buildTinyFaceDetectorOnnx(weights.tensors, inputSize, manifestPath);
-  const file = tinyModelFile(inputSize);
-  const cardData: ModelCard = {
-    format: 'ferkit-model-card/1',
-    id: tinyModelId(inputSize),
-    file,
-    sha256: createHash('sha256').update(onnx).digest('hex'),
-    bytes: onnx.length,
-    ...tinyFaceDetectorCard(inputSize),
-    converter: { file: TINY_CONVERTER_FILE, version: TINY_CONVERTER_VERSION },
-    source: {
-      package: '@vladmandic/face-api',
-      version: sourceVersion(sourceDir),
-      manifest: basename(manifestPath),
-      sha256: weights.sha256,
-    },
-  };
-  const files = { model: join(outDir, file), card: join(outDir, file.replace(/\.onnx$/, '.json')) };
-  await mkdir(outDir, { recursive: true });
-  await writeAtomic(files.model, onnx);
-  await writeAtomic(files.card, `${JSON.stringify(cardData, null, 2)}\n`);
-  return { ...files, cardData };
+  return convertModel(tinySpec(inputSize), outDir, sourceDir);
 }

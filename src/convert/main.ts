@@ -1,33 +1,35 @@
 /**
- * Converts face-api's pretrained SSD MobileNetV1 and FaceLandmark68Net (tfjs weights shipped in
- * the @vladmandic/face-api package) into ONNX models plus JSON cards, in a model cache folder.
+ * Converts face-api's pretrained SSD MobileNetV1, FaceLandmark68Net and TinyFaceDetector (tfjs
+ * weights shipped in the @vladmandic/face-api package) into ONNX models plus JSON cards, in a model
+ * cache folder.
  *
  * The SSD detector is built per input size, as ssd_mobilenetv1_<size>.onnx: the default size
  * (SSD_DEFAULT_INPUT_SIZE, `paths.ssd`) always, others on request (`ssdSizes`, e.g. face-api's own
- * 512; `paths.ssdBySize`).
+ * 512; `paths.ssdBySize`). The tiny detector (tiny_face_detector_<size>.onnx, the web app's live
+ * video detector) only on request: `tinySizes`, `paths.tinyBySize`.
  *
- * `npm run models` runs this file (dist/convert/main.js [dir] [--ssd-sizes 512,...]); the library calls
- * ensureFaceApiModels() so it also works when that step was skipped: conversion then happens once,
- * lazily, on first use (about a second), and later calls only verify the cache.
+ * `npm run models` runs this file (dist/convert/main.js [dir] [--ssd-sizes 512,...] [--tiny-sizes 416,...]);
+ * the library calls ensureFaceApiModels() so it also works when that step was skipped: conversion then
+ * happens once, lazily, on first use (about a second), and later calls only verify the cache.
  *
  * Cache folder: `dir` argument, else env FERKIT_MODEL_CACHE, else `<package root>/.cache/models/`.
- * A model is up to date when its card records the current converter version and the sha256 of the
- * face-api source files, and the .onnx file still has the sha256 the card records. Files are
- * written to a temporary name and renamed, model first and card last, so a crash or a concurrent
- * process never leaves a card that vouches for a half-written model.
+ * A model is up to date when its card records its converter's current version and the sha256 of the
+ * face-api source files, and the .onnx file still has the sha256 the card records (ensureModel() in
+ * ./model-cache.ts, which also writes the files).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SSD_DEFAULT_INPUT_SIZE, SSD_IO, ssdDefaultScoreThreshold } from '../detect/ssd.js';
 import { ssdAnchorCount } from '../detect/ssd-anchors.js';
+import { checkTinyInputSize } from '../detect/tiny.js';
 import { FerkitError } from '../errors.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
 import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
-import { hashFaceApiWeights, readFaceApiWeights, type WeightMap } from './faceapi-weights.js';
+import { tinySpec } from './faceapi-tiny.js';
+import { ensureModel, faceApiWeightsDir, type ModelFiles, type ModelSpec } from './model-cache.js';
+
+export { faceApiWeightsDir, type ModelCard, type ModelFiles } from './model-cache.js';
 
 /**
  * Bump when a converter's output changes, so cached models are rebuilt.
@@ -35,15 +37,9 @@ import { hashFaceApiWeights, readFaceApiWeights, type WeightMap } from './faceap
  *    'pixel' mode, see src/detect/ssd-anchors.ts). (2 was a development state with 'relative' anchors.)
  * 4: SSD input [N, 3, H, W] with symbolic H, W (auto_pad SAME_UPPER), so the detector can run at the
  *    image's aspect ratio instead of a padded square.
+ * (The tiny detector has its own: TINY_CONVERTER_VERSION in ./faceapi-tiny.ts.)
  */
 export const CONVERTER_VERSION = 4;
-
-export interface ModelFiles {
-  /** The .onnx file. */
-  model: string;
-  /** The JSON card next to it (input contract, outputs, provenance). */
-  card: string;
-}
 
 export interface FaceApiModelPaths {
   dir: string;
@@ -54,6 +50,8 @@ export interface FaceApiModelPaths {
   /** Every SSD model built by this call, by input size (the default one included). */
   ssdBySize: Record<number, ModelFiles>;
   landmark68: ModelFiles;
+  /** Every tiny detector model built by this call (`tinySizes`), by input size; empty when none was asked for. */
+  tinyBySize: Record<number, ModelFiles>;
 }
 
 export interface EnsureOptions {
@@ -67,40 +65,8 @@ export interface EnsureOptions {
   ssdInputSize?: number;
   /** Further SSD input sizes to build as well (e.g. [512] for face-api's own size): `paths.ssdBySize`. */
   ssdSizes?: readonly number[];
-}
-
-export interface ModelCard {
-  format: 'ferkit-model-card/1';
-  id: string;
-  file: string;
-  sha256: string;
-  bytes: number;
-  description: string;
-  license: string;
-  converter: { file: string; version: number };
-  source: { package: string; version: string; manifest: string; sha256: string };
-  input: {
-    name: string;
-    shape: (number | string)[];
-    dtype: 'float32';
-    layout: 'NCHW';
-    channelOrder: 'RGB';
-    pixelRange: [number, number];
-    inputSize: number;
-    normalisationInGraph: string;
-    preprocessing: string;
-  };
-  outputs: { name: string; shape: (number | string)[]; description: string }[];
-  postprocessing: string;
-}
-
-interface ModelSpec {
-  id: string;
-  file: string;
-  manifest: string;
-  converterFile: string;
-  build(weights: WeightMap, source: string): Uint8Array;
-  card: Omit<ModelCard, 'format' | 'id' | 'file' | 'sha256' | 'bytes' | 'converter' | 'source'>;
+  /** Tiny face detector input sizes to build (e.g. [TINY_DEFAULT_INPUT_SIZE]): `paths.tinyBySize`. Default none. */
+  tinySizes?: readonly number[];
 }
 
 /** File name of the SSD model for one input size. */
@@ -117,6 +83,7 @@ function ssdSpec(size: number): ModelSpec {
     file: ssdModelFile(size),
     manifest: 'ssd_mobilenetv1_model-weights_manifest.json',
     converterFile: 'src/convert/faceapi-ssd.ts',
+    converterVersion: CONVERTER_VERSION,
     build: (weights, source) => buildFaceApiSsdOnnx(weights, source, size),
     card: {
       description:
@@ -171,6 +138,7 @@ const SPECS: { landmark68: ModelSpec } = {
     file: 'face_landmark_68.onnx',
     manifest: 'face_landmark_68_model-weights_manifest.json',
     converterFile: 'src/convert/faceapi-landmarks.ts',
+    converterVersion: CONVERTER_VERSION,
     build: buildFaceApiLandmark68Onnx,
     card: {
       description: "face-api's FaceLandmark68Net: 68 iBUG 300-W points from a face crop",
@@ -211,92 +179,6 @@ export function defaultModelCacheDir(): string {
   return env ? resolve(env) : join(PACKAGE_ROOT, '.cache', 'models');
 }
 
-function faceApiPackage(): { dir: string; version: string } {
-  try {
-    const pkgJson = createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json');
-    const version = (createRequire(import.meta.url)(pkgJson) as { version: string }).version;
-    return { dir: dirname(pkgJson), version };
-  } catch (e) {
-    throw new FerkitError(
-      'E_MODEL',
-      '@vladmandic/face-api is not installed: its weights are needed to build the models',
-      {
-        cause: e,
-      },
-    );
-  }
-}
-
-/** The installed face-api package's model/ folder (source of the conversion). */
-export function faceApiWeightsDir(): string {
-  return join(faceApiPackage().dir, 'model');
-}
-
-async function sha256File(path: string): Promise<string | null> {
-  try {
-    return createHash('sha256')
-      .update(await readFile(path))
-      .digest('hex');
-  } catch {
-    return null;
-  }
-}
-
-async function readCard(path: string): Promise<ModelCard | null> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as ModelCard;
-  } catch {
-    return null;
-  }
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
-async function ensureModel(
-  spec: ModelSpec,
-  dir: string,
-  options: EnsureOptions & { sourceDir: string },
-): Promise<ModelFiles> {
-  const files = { model: join(dir, spec.file), card: join(dir, spec.file.replace(/\.onnx$/, '.json')) };
-  const manifestPath = join(options.sourceDir, spec.manifest);
-  const sourceSha = await hashFaceApiWeights(manifestPath);
-  const card = await readCard(files.card);
-  if (
-    !options.force &&
-    card?.converter?.version === CONVERTER_VERSION &&
-    card.source?.sha256 === sourceSha &&
-    card.sha256 === (await sha256File(files.model))
-  ) {
-    return files;
-  }
-  options.log?.(`converting ${manifestPath} → ${files.model}`);
-  const weights = await readFaceApiWeights(manifestPath);
-  const onnx = spec.build(weights.tensors, manifestPath);
-  const newCard: ModelCard = {
-    format: 'ferkit-model-card/1',
-    id: spec.id,
-    file: spec.file,
-    sha256: createHash('sha256').update(onnx).digest('hex'),
-    bytes: onnx.length,
-    ...spec.card,
-    converter: { file: spec.converterFile, version: CONVERTER_VERSION },
-    source: {
-      package: '@vladmandic/face-api',
-      version: options.sourceDir === faceApiWeightsDir() ? faceApiPackage().version : 'custom',
-      manifest: basename(manifestPath),
-      sha256: weights.sha256,
-    },
-  };
-  await mkdir(dir, { recursive: true });
-  await writeAtomic(files.model, onnx);
-  await writeAtomic(files.card, `${JSON.stringify(newCard, null, 2)}\n`);
-  return files;
-}
-
 const pending = new Map<string, Promise<FaceApiModelPaths>>();
 
 /**
@@ -309,14 +191,14 @@ export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): 
   const sourceDir = resolve(options.sourceDir ?? faceApiWeightsDir());
   const ssdInputSize = options.ssdInputSize ?? SSD_DEFAULT_INPUT_SIZE;
   const sizes = [...new Set([ssdInputSize, ...(options.ssdSizes ?? [])])];
-  for (const size of sizes) {
-    try {
-      checkSsdInputSize(size);
-    } catch (e) {
-      return Promise.reject(new FerkitError('E_INPUT', `ensureFaceApiModels: ${(e as Error).message}`));
-    }
+  const tinySizes = [...new Set(options.tinySizes ?? [])];
+  try {
+    for (const size of sizes) checkSsdInputSize(size);
+    for (const size of tinySizes) checkTinyInputSize(size);
+  } catch (e) {
+    return Promise.reject(new FerkitError('E_INPUT', `ensureFaceApiModels: ${(e as Error).message}`));
   }
-  const key = `${target}\n${sourceDir}\n${sizes.join(',')}`;
+  const key = `${target}\n${sourceDir}\n${sizes.join(',')}\n${tinySizes.join(',')}`;
   const running = pending.get(key);
   if (running && !options.force) return running;
   const work = (async () => {
@@ -324,7 +206,9 @@ export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): 
     const ssdBySize: Record<number, ModelFiles> = {};
     for (const size of sizes) ssdBySize[size] = await ensureModel(ssdSpec(size), target, opts);
     const landmark68 = await ensureModel(SPECS.landmark68, target, opts);
-    return { dir: target, ssd: ssdBySize[ssdInputSize], ssdInputSize, ssdBySize, landmark68 };
+    const tinyBySize: Record<number, ModelFiles> = {};
+    for (const size of tinySizes) tinyBySize[size] = await ensureModel(tinySpec(size), target, opts);
+    return { dir: target, ssd: ssdBySize[ssdInputSize], ssdInputSize, ssdBySize, landmark68, tinyBySize };
   })();
   pending.set(key, work);
   // Forget failures (and finished runs: a later call re-verifies the files on disk, which is cheap).
@@ -335,17 +219,19 @@ export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): 
   return work;
 }
 
-/** CLI: `node dist/convert/main.js [dir] [--force] [--ssd-sizes 512,448,...]`. */
+/** CLI: `node dist/convert/main.js [dir] [--force] [--ssd-sizes 512,448,...] [--tiny-sizes 416,...]`. */
 async function cli(argv: string[]): Promise<number> {
   const force = argv.includes('--force');
-  const sizesAt = argv.indexOf('--ssd-sizes');
-  const ssdSizes = sizesAt >= 0 ? (argv[sizesAt + 1] ?? '').split(',').filter(Boolean).map(Number) : [];
-  const dir = argv.find((a, i) => !a.startsWith('--') && !(sizesAt >= 0 && i === sizesAt + 1));
+  const sizeLists = ['--ssd-sizes', '--tiny-sizes'].map((flag) => argv.indexOf(flag));
+  const sizesOf = (at: number) => (at >= 0 ? (argv[at + 1] ?? '').split(',').filter(Boolean).map(Number) : []);
+  const [ssdSizes, tinySizes] = sizeLists.map(sizesOf);
+  const dir = argv.find((a, i) => !a.startsWith('--') && !sizeLists.some((at) => at >= 0 && i === at + 1));
   try {
     const t0 = performance.now();
-    const paths = await ensureFaceApiModels(dir, { force, ssdSizes, log: (m) => console.log(m) });
+    const paths = await ensureFaceApiModels(dir, { force, ssdSizes, tinySizes, log: (m) => console.log(m) });
     console.log(`models ready in ${paths.dir} (${Math.round(performance.now() - t0)} ms)`);
-    for (const f of [...Object.values(paths.ssdBySize), paths.landmark68]) console.log(`  ${f.model}\n  ${f.card}`);
+    const all = [...Object.values(paths.ssdBySize), paths.landmark68, ...Object.values(paths.tinyBySize)];
+    for (const f of all) console.log(`  ${f.model}\n  ${f.card}`);
     return 0;
   } catch (e) {
     console.error(e instanceof FerkitError ? `${e.code}: ${e.message}` : e);

@@ -4,8 +4,8 @@
  * for the evaluator in ./haar.ts. Only stageType BOOST with featureType HAAR and upright features
  * is supported; anything else is refused with FerkitError('E_MODEL', '<path>: ...').
  *
- * The parsing itself is pure (`parseHaarCascade`); `loadHaarCascade` reads the file through a
- * dynamic `node:fs` import so this module stays loadable in a browser bundle.
+ * Host-neutral: this parses XML text (`parseHaarCascade`); reading the file is the host's job
+ * (loadHaarCascade in src/node/haar.ts, a fetch in src/browser.ts).
  */
 import { FerkitError } from '../errors.js';
 
@@ -279,22 +279,4 @@ export function parseHaarCascade(xml: string, source: string): HaarCascade {
     featureWeights,
     stumpsOnly,
   };
-}
-
-/** Read and parse a cascade file (Node only). A missing or unreadable file is E_MODEL naming the path. */
-export async function loadHaarCascade(path: string = DEFAULT_HAAR_CASCADE_PATH): Promise<HaarCascade> {
-  const { readFile } = await import('node:fs/promises');
-  let xml: string;
-  try {
-    xml = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const hint =
-      path === DEFAULT_HAAR_CASCADE_PATH ? ' (install it with `apt-get install opencv-data`, or pass cascadePath)' : '';
-    const why =
-      code === 'ENOENT' ? 'cascade file not found' : `cannot read cascade file (${code ?? (e as Error).message})`;
-    throw new FerkitError('E_MODEL', `${path}: ${why}${hint}`, { cause: e });
-  }
-  if (xml.length === 0) throw new FerkitError('E_MODEL', `${path}: cascade file is empty`);
-  return parseHaarCascade(xml, path);
 }

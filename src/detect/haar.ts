@@ -35,9 +35,9 @@
 import { FerkitError } from '../errors.js';
 import { resizeGrayLinearExact, rgbToGray, toRgb } from '../image/ops.js';
 import type { Box, Detection, GrayImage, RgbImage } from '../types.js';
-import { DEFAULT_HAAR_CASCADE_PATH, type HaarCascade, loadHaarCascade } from './haar-cascade.js';
+import type { HaarCascade } from './haar-cascade.js';
 
-export { DEFAULT_HAAR_CASCADE_PATH, type HaarCascade, loadHaarCascade, parseHaarCascade } from './haar-cascade.js';
+export { DEFAULT_HAAR_CASCADE_PATH, type HaarCascade, parseHaarCascade } from './haar-cascade.js';
 
 export interface HaarDetectOptions {
   /** Pyramid step, > 1. Default 1.1. */
@@ -48,11 +48,6 @@ export interface HaarDetectOptions {
   minFaceSize?: number;
   /** Largest face side in image pixels. Default: no limit (the image size). */
   maxFaceSize?: number;
-}
-
-export interface HaarDetectorOptions extends HaarDetectOptions {
-  /** The cascade XML; default DEFAULT_HAAR_CASCADE_PATH (Debian/Ubuntu opencv-data). */
-  cascadePath?: string;
 }
 
 export interface HaarDetection extends Detection {
@@ -84,7 +79,8 @@ function cvRound(v: number): number {
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-function checkOptions(o: HaarDetectOptions): void {
+/** Refuses bad options with FerkitError('E_INPUT'). */
+export function checkHaarOptions(o: HaarDetectOptions): void {
   const bad = (msg: string): never => {
     throw new FerkitError('E_INPUT', `haar detector: ${msg}`);
   };
@@ -205,9 +201,43 @@ function stumpTable(c: HaarCascade): Float64Array {
 
 /** A level's geometry for the scanners. */
 interface Level {
-  w: number;
-  h: number;
   scale: number;
+  /** Window step in level pixels: 2 for scales < 2, else 1 (OpenCV's yStep). */
+  step: number;
+  /** The window's size in image pixels. */
+  winW: number;
+  winH: number;
+  /** Window origins x < xEnd, y < yEnd: OpenCV's working size; setWindow needs x + 24 < levelW + 1. */
+  xEnd: number;
+  yEnd: number;
+  /** Pixels in the normalisation rect (1, 1, w-2, h-2). */
+  area: number;
+}
+
+function levelGeometry(c: HaarCascade, w: number, h: number, scale: number): Level {
+  return {
+    scale,
+    step: scale >= 2 ? 1 : 2,
+    winW: cvRound(Math.fround(c.width * scale)),
+    winH: cvRound(Math.fround(c.height * scale)),
+    xEnd: w + 1 - c.width,
+    yEnd: h + 1 - c.height,
+    area: (c.width - 2) * (c.height - 2),
+  };
+}
+
+/**
+ * The float 1/nf that scales the window's feature values, nf = area·σ over the normalisation rect
+ * (corner offsets `norm`) of the window at integral offset p; 0 when OpenCV (HaarEvaluator::setWindow)
+ * rejects the window: unless nf > 0 and area / nf < 0.1 (σ > 10 grey levels).
+ */
+function windowScale(sum: Int32Array, sq: Float64Array, norm: Int32Array, p: number, area: number): number {
+  const s = (sum[p + norm[0]] - sum[p + norm[1]] - sum[p + norm[2]] + sum[p + norm[3]]) | 0;
+  const s2 = sq[p + norm[0]] - sq[p + norm[1]] - sq[p + norm[2]] + sq[p + norm[3]];
+  const nf = Math.sqrt(area * s2 - s * s);
+  if (!(nf > 0)) return 0;
+  const vnf = Math.fround(1 / nf);
+  return area * vnf < 0.1 ? vnf : 0;
 }
 
 /**
@@ -223,20 +253,8 @@ function scanLevelStumps(
   level: Level,
   out: number[],
 ): void {
-  const stride = offs.stride;
-  const scale = level.scale;
-  const step = scale >= 2 ? 1 : 2;
-  const winW = cvRound(Math.fround(c.width * scale));
-  const winH = cvRound(Math.fround(c.height * scale));
-  const xEnd = level.w + 1 - c.width; // OpenCV's working size; setWindow needs x + 24 < levelW + 1
-  const yEnd = level.h + 1 - c.height;
-  const norm = offs.norm;
-  const n0 = norm[0];
-  const n1 = norm[1];
-  const n2 = norm[2];
-  const n3 = norm[3];
-  const area = (c.width - 2) * (c.height - 2);
-  const ofs = offs.ofs;
+  const { stride, norm, ofs } = offs;
+  const { scale, step, winW, winH, xEnd, yEnd, area } = level;
   const nStages = c.stageThreshold.length;
   const stageThr = c.stageThreshold;
   const stageCount = c.stageTreeCount;
@@ -244,14 +262,8 @@ function scanLevelStumps(
     const rowBase = y * stride;
     for (let x = 0; x < xEnd; x += step) {
       const p = rowBase + x;
-      const s = (sum[p + n0] - sum[p + n1] - sum[p + n2] + sum[p + n3]) | 0;
-      const s2 = sq[p + n0] - sq[p + n1] - sq[p + n2] + sq[p + n3];
-      // nf = area·σ. OpenCV (HaarEvaluator::setWindow) rejects the window unless nf > 0 and
-      // area / nf < 0.1 (σ > 10 grey levels); features are scaled by the float 1/nf.
-      const nf = Math.sqrt(area * s2 - s * s);
-      if (!(nf > 0)) continue;
-      const vnf = Math.fround(1 / nf);
-      if (!(area * vnf < 0.1)) continue;
+      const vnf = windowScale(sum, sq, norm, p, area);
+      if (vnf === 0) continue;
       let si = 0;
       let o = 0; // into ofs, 12 per stump
       let t = 0; // into table, 8 per stump
@@ -284,16 +296,8 @@ function scanLevelTrees(
   level: Level,
   out: number[],
 ): void {
-  const stride = offs.stride;
-  const scale = level.scale;
-  const step = scale >= 2 ? 1 : 2;
-  const winW = cvRound(Math.fround(c.width * scale));
-  const winH = cvRound(Math.fround(c.height * scale));
-  const xEnd = level.w + 1 - c.width;
-  const yEnd = level.h + 1 - c.height;
-  const norm = offs.norm;
-  const area = (c.width - 2) * (c.height - 2);
-  const ofs = offs.ofs;
+  const { stride, norm, ofs } = offs;
+  const { scale, step, winW, winH, xEnd, yEnd, area } = level;
   const nStages = c.stageThreshold.length;
   const { stageThreshold, stageFirstTree, stageTreeCount, treeFirstNode, treeFirstLeaf } = c;
   const { nodeFeature, nodeThreshold, nodeLeft, nodeRight, leaves, featureWeights } = c;
@@ -301,14 +305,8 @@ function scanLevelTrees(
     const rowBase = y * stride;
     for (let x = 0; x < xEnd; x += step) {
       const p = rowBase + x;
-      const s = (sum[p + norm[0]] - sum[p + norm[1]] - sum[p + norm[2]] + sum[p + norm[3]]) | 0;
-      const s2 = sq[p + norm[0]] - sq[p + norm[1]] - sq[p + norm[2]] + sq[p + norm[3]];
-      // nf = area·σ. OpenCV (HaarEvaluator::setWindow) rejects the window unless nf > 0 and
-      // area / nf < 0.1 (σ > 10 grey levels); features are scaled by the float 1/nf.
-      const nf = Math.sqrt(area * s2 - s * s);
-      if (!(nf > 0)) continue;
-      const vnf = Math.fround(1 / nf);
-      if (!(area * vnf < 0.1)) continue;
+      const vnf = windowScale(sum, sq, norm, p, area);
+      if (vnf === 0) continue;
       let si = 0;
       for (; si < nStages; si++) {
         let acc = 0;
@@ -450,7 +448,7 @@ export function haarScore(neighbors: number): number {
 
 /** A detector over an already parsed cascade (no file access; usable in a browser). */
 export function createHaarDetectorFromCascade(cascade: HaarCascade, options: HaarDetectOptions = {}): HaarDetector {
-  checkOptions(options);
+  checkHaarOptions(options);
   const defaults = {
     scaleFactor: options.scaleFactor ?? HAAR_DEFAULTS.scaleFactor,
     minNeighbors: options.minNeighbors ?? HAAR_DEFAULTS.minNeighbors,
@@ -467,7 +465,7 @@ export function createHaarDetectorFromCascade(cascade: HaarCascade, options: Haa
 
   const detect = (image: HaarInput, callOptions: HaarDetectOptions = {}): HaarDetection[] => {
     if (disposed) throw new FerkitError('E_DISPOSED', 'haar detector: detect() after dispose()');
-    checkOptions(callOptions);
+    checkHaarOptions(callOptions);
     const scaleFactor = callOptions.scaleFactor ?? defaults.scaleFactor;
     const minNeighbors = callOptions.minNeighbors ?? defaults.minNeighbors;
     const minFace = callOptions.minFaceSize ?? defaults.minFaceSize;
@@ -511,7 +509,7 @@ export function createHaarDetectorFromCascade(cascade: HaarCascade, options: Haa
       if (lw < cw || lh < ch) continue;
       const level = lw === W && lh === H ? gray.data : resizeGrayLinearExact(gray, lw, lh, levelBuf);
       integrate(level, lw, lh, stride, sum, sq);
-      const lv: Level = { w: lw, h: lh, scale };
+      const lv = levelGeometry(cascade, lw, lh, scale);
       if (table !== null) scanLevelStumps(cascade, offsets, table, sum, sq, lv, raw);
       else scanLevelTrees(cascade, offsets, sum, sq, lv, raw);
     }
@@ -534,15 +532,4 @@ export function createHaarDetectorFromCascade(cascade: HaarCascade, options: Haa
       levelBuf = new Uint8Array(0);
     },
   };
-}
-
-/**
- * Load a cascade (default: opencv-data's haarcascade_frontalface_default.xml) and make a detector.
- * A missing, malformed or unsupported cascade file is FerkitError('E_MODEL', '<path>: ...').
- */
-export async function createHaarDetector(options: HaarDetectorOptions = {}): Promise<HaarDetector> {
-  const { cascadePath, ...detectOptions } = options;
-  checkOptions(detectOptions);
-  const cascade = await loadHaarCascade(cascadePath ?? DEFAULT_HAAR_CASCADE_PATH);
-  return createHaarDetectorFromCascade(cascade, detectOptions);
 }

@@ -28,7 +28,13 @@
  * This module is host-neutral: it only sees the InferenceRuntime interface and RgbImage.
  */
 import { FerkitError } from '../errors.js';
-import { type DetectorInputGeometry, nonMaxSuppression, paddedInputTensor, squareInputTensor } from '../image/ops.js';
+import {
+  type DetectorInputGeometry,
+  detectorInputGeometry,
+  nonMaxSuppression,
+  paddedInputTensor,
+  squareInputTensor,
+} from '../image/ops.js';
 import { onnxInputShape, onnxMetadata } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
@@ -152,14 +158,7 @@ export function ssdInputShape(
   inputSize: number,
   fit: boolean,
 ): DetectorInputGeometry {
-  const side = Math.max(imageWidth, imageHeight);
-  if (!fit) return { width: inputSize, height: inputSize, canvasWidth: side, canvasHeight: side };
-  const scale = inputSize / side;
-  const fitSide = (n: number) =>
-    Math.min(inputSize, Math.max(SSD_FIT_MULTIPLE, Math.ceil((n * scale) / SSD_FIT_MULTIPLE) * SSD_FIT_MULTIPLE));
-  const width = fitSide(imageWidth);
-  const height = fitSide(imageHeight);
-  return { width, height, canvasWidth: Math.round(width / scale), canvasHeight: Math.round(height / scale) };
+  return detectorInputGeometry({ width: imageWidth, height: imageHeight }, inputSize, fit, SSD_FIT_MULTIPLE);
 }
 
 /**

@@ -20,12 +20,23 @@
  *   4. mapping back — ObjectDetection: relative box × image width/height. face-api does NOT clip
  *      these boxes to the image, and neither does this stage (ferkit's landmark stage clips).
  *
+ * 'fit' (default for models with symbolic H × W, converter version ≥ 5): instead of step 1's padded
+ * square, the input keeps the image's aspect ratio (longer side S, shorter side padded to a multiple of
+ * 32, the grid's cell size), the head is a G_h × G_w grid, and boxes map back exactly through the padded
+ * canvas — a 640 × 480 camera frame runs at 416 × 320 instead of 416 × 416.
+ *
  * Host-neutral: it only sees the InferenceRuntime interface and RgbImage (no Node imports), so the
  * browser build can use it.
  */
 import { FerkitError } from '../errors.js';
-import { nonMaxSuppression, squareInputTensor } from '../image/ops.js';
-import { onnxInputShape } from '../runtime/onnx-model-info.js';
+import {
+  type DetectorInputGeometry,
+  detectorInputGeometry,
+  nonMaxSuppression,
+  paddedInputTensor,
+  squareInputTensor,
+} from '../image/ops.js';
+import { onnxInputShape, onnxMetadata } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import type { DetectOptions, FaceDetector } from './types.js';
@@ -85,10 +96,16 @@ export interface TinyDetectorOptions {
   /** Intra-op threads; 0 lets the engine choose. */
   threads?: number;
   /**
-   * The model's square input size (its card's input.inputSize). Read from the model's declared
-   * input shape when omitted; when given it must agree with it (E_MODEL otherwise).
+   * The input size S (longer side of the input). Default: the model's declared [N, 3, S, S], or for
+   * models with symbolic H × W their metadata 'ferkit.tiny.input_size'. A fixed input shape only runs
+   * at its own size (another value is E_MODEL); symbolic H × W runs at any multiple of 32.
    */
   inputSize?: number;
+  /**
+   * Run at the image's aspect ratio (default true; needs symbolic H × W): the longer side at S, the
+   * shorter padded to a multiple of 32. false: face-api's padded S × S square (results match face-api's).
+   */
+  fit?: boolean;
 }
 
 export interface TinyDetectOptions extends DetectOptions {
@@ -104,8 +121,10 @@ export interface TinyDetectOptions extends DetectOptions {
 
 export interface TinyDetector extends FaceDetector {
   readonly name: 'tiny-face-detector';
-  /** The square input size the model runs at. */
+  /** The input size S the model runs at (the longer side of its input). */
   readonly inputSize: number;
+  /** Whether inputs follow the image's aspect ratio (see TinyDetectorOptions.fit). */
+  readonly fit: boolean;
   /** Faces in `image`, best first, boxes in the image's pixels (unclipped, as face-api's). */
   detect(image: RgbImage, options?: TinyDetectOptions): Promise<Detection[]>;
   dispose(): Promise<void>;
@@ -136,57 +155,72 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /**
  * Decodes the raw head of one image into detections in image pixels (steps 2–4 above).
- * `grid` is the model's output for that image, [G, G, 5, 5] (row, column, anchor, [tx, ty, tw, th, to])
- * flattened, G = S/32.
+ * `grid` is the model's output for that image, [G_h, G_w, 5, 5] (row, column, anchor,
+ * [tx, ty, tw, th, to]) flattened. `input` is S for face-api's square (G = S/32, face-api's own
+ * correction factors), or the geometry of the input that ran (G = H/32 × W/32, mapped exactly onto
+ * its padded canvas).
  */
 export function decodeTinyOutput(
   grid: Float32Array,
   imageWidth: number,
   imageHeight: number,
-  inputSize: number,
+  input: number | DetectorInputGeometry,
   options: TinyDetectOptions = {},
 ): Detection[] {
   const { scoreThreshold, iouThreshold, maxFaces, minFaceSize } = resolveDetectOptions(options);
-  const numCells = tinyGridSize(inputSize);
+  const inputW = typeof input === 'number' ? input : input.width;
+  const inputH = typeof input === 'number' ? input : input.height;
+  const inputSize = Math.max(inputW, inputH);
+  const cellsX = tinyGridSize(inputW);
+  const cellsY = tinyGridSize(inputH);
   const numAnchors = TINY_ANCHORS.length;
-  if (grid.length < numCells * numCells * numAnchors * TINY_BOX_ENCODING) {
+  if (grid.length < cellsX * cellsY * numAnchors * TINY_BOX_ENCODING) {
     throw new FerkitError(
       'E_MODEL',
-      `tiny detector: head has ${grid.length} values, expected ${numCells}x${numCells}x5x5`,
+      `tiny detector: head has ${grid.length} values, expected ${cellsY}x${cellsX}x5x5`,
     );
   }
-  // getReshapedInputDimensions + extractBoxes' correction factors.
-  const scale = inputSize / Math.max(imageWidth, imageHeight);
-  const reshapedW = Math.round(imageWidth * scale);
-  const reshapedH = Math.round(imageHeight * scale);
-  const side = Math.max(reshapedW, reshapedH);
-  const corrX = side / reshapedW;
-  const corrY = side / reshapedH;
+  // Units of the input → units of the image. face-api: getReshapedInputDimensions + extractBoxes'
+  // correction factors; a geometry: the input covers its canvas, so canvas / image per axis.
+  let corrX: number;
+  let corrY: number;
+  if (typeof input === 'number') {
+    const scale = inputSize / Math.max(imageWidth, imageHeight);
+    const reshapedW = Math.round(imageWidth * scale);
+    const reshapedH = Math.round(imageHeight * scale);
+    const side = Math.max(reshapedW, reshapedH);
+    corrX = side / reshapedW;
+    corrY = side / reshapedH;
+  } else {
+    corrX = input.canvasWidth / imageWidth;
+    corrY = input.canvasHeight / imageHeight;
+  }
 
   const boxes: Box[] = []; // relative to the image (0..1 inside it)
   const scores: number[] = [];
-  for (let row = 0; row < numCells; row++) {
-    for (let col = 0; col < numCells; col++) {
+  for (let row = 0; row < cellsY; row++) {
+    for (let col = 0; col < cellsX; col++) {
       for (let a = 0; a < numAnchors; a++) {
-        const o = ((row * numCells + col) * numAnchors + a) * TINY_BOX_ENCODING;
+        const o = ((row * cellsX + col) * numAnchors + a) * TINY_BOX_ENCODING;
         const score = sigmoid(grid[o + 4]);
         if (scoreThreshold && !(score > scoreThreshold)) continue;
-        const ctX = ((col + sigmoid(grid[o])) / numCells) * corrX;
-        const ctY = ((row + sigmoid(grid[o + 1])) / numCells) * corrY;
-        const w = ((Math.exp(grid[o + 2]) * TINY_ANCHORS[a][0]) / numCells) * corrX;
-        const h = ((Math.exp(grid[o + 3]) * TINY_ANCHORS[a][1]) / numCells) * corrY;
+        const ctX = ((col + sigmoid(grid[o])) / cellsX) * corrX;
+        const ctY = ((row + sigmoid(grid[o + 1])) / cellsY) * corrY;
+        const w = ((Math.exp(grid[o + 2]) * TINY_ANCHORS[a][0]) / cellsX) * corrX;
+        const h = ((Math.exp(grid[o + 3]) * TINY_ANCHORS[a][1]) / cellsY) * corrY;
         boxes.push({ x: ctX - w / 2, y: ctY - h / 2, width: w, height: h });
         scores.push(score);
       }
     }
   }
-  // face-api runs NMS on the boxes rescaled by S (IoU is scale-invariant; kept for exactness).
+  // face-api runs NMS on the boxes rescaled by S (kept for exactness); in image pixels otherwise.
+  const [nmsX, nmsY] = typeof input === 'number' ? [inputSize, inputSize] : [imageWidth, imageHeight];
   const kept = nonMaxSuppression(
     boxes.map((b) => ({
-      x: b.x * inputSize,
-      y: b.y * inputSize,
-      width: b.width * inputSize,
-      height: b.height * inputSize,
+      x: b.x * nmsX,
+      y: b.y * nmsY,
+      width: b.width * nmsX,
+      height: b.height * nmsY,
     })),
     scores,
     iouThreshold,
@@ -224,13 +258,16 @@ export async function createTinyFaceDetector(
   const shape = options.model ? onnxInputShape(options.model, TINY_IO.input) : null;
   const declared =
     shape && shape.length === 4 && typeof shape[2] === 'number' && shape[2] === shape[3] ? shape[2] : null;
+  const dynamic = shape !== null && shape.length === 4 && typeof shape[2] === 'string' && typeof shape[3] === 'string';
   if (declared !== null && wanted !== undefined && declared !== wanted) {
     throw new FerkitError(
       'E_MODEL',
       `${source}: model input is ${declared}x${declared}, but inputSize ${wanted} was given`,
     );
   }
-  const inputSize = declared ?? wanted;
+  const nominal = options.model ? Number(onnxMetadata(options.model)['ferkit.tiny.input_size']) || undefined : undefined;
+  const inputSize = wanted ?? declared ?? nominal;
+  const fit = dynamic && (options.fit ?? true);
   if (inputSize === undefined) {
     throw new FerkitError(
       'E_MODEL',
@@ -254,13 +291,21 @@ export async function createTinyFaceDetector(
   return {
     name: 'tiny-face-detector',
     inputSize,
+    fit,
     async detect(image: RgbImage, detectOptions: TinyDetectOptions = {}): Promise<Detection[]> {
       const s = session;
       if (!s) throw new FerkitError('E_DISPOSED', 'tiny face detector used after dispose()');
       resolveDetectOptions(detectOptions); // reject bad options before spending an inference on them
-      const input = tinyInputTensor(image, inputSize);
-      const out = await s.run({ [TINY_IO.input]: { data: input, dims: [1, 3, inputSize, inputSize] } });
-      return decodeTinyOutput(out[TINY_IO.output].data, image.width, image.height, inputSize, detectOptions);
+      const geometry = detectorInputGeometry(image, inputSize, fit, TINY_STRIDE);
+      const input = paddedInputTensor(image, geometry);
+      const out = await s.run({ [TINY_IO.input]: { data: input, dims: [1, 3, geometry.height, geometry.width] } });
+      return decodeTinyOutput(
+        out[TINY_IO.output].data,
+        image.width,
+        image.height,
+        fit ? geometry : inputSize,
+        detectOptions,
+      );
     },
     async dispose() {
       const s = session;

@@ -401,6 +401,25 @@ export interface DetectorInputGeometry {
   canvasHeight: number;
 }
 
+/**
+ * A detector input for an image: face-api's padded S × S square, or with `fit` the image's aspect
+ * ratio — the longer side scaled to S, the shorter one to the next multiple of `multiple` (at most S),
+ * so landscape photos and video frames do not spend the detector's work on padding.
+ */
+export function detectorInputGeometry(
+  image: { width: number; height: number },
+  inputSize: number,
+  fit: boolean,
+  multiple: number,
+): DetectorInputGeometry {
+  if (!fit) return squareInputGeometry(image, inputSize);
+  const scale = inputSize / Math.max(image.width, image.height);
+  const fitSide = (n: number) => Math.min(inputSize, Math.max(multiple, Math.ceil((n * scale) / multiple) * multiple));
+  const width = fitSide(image.width);
+  const height = fitSide(image.height);
+  return { width, height, canvasWidth: Math.round(width / scale), canvasHeight: Math.round(height / scale) };
+}
+
 /** face-api's square geometry: the image padded to a side × side square, resized to S × S. */
 export function squareInputGeometry(
   image: { width: number; height: number },

@@ -1,12 +1,12 @@
 /** Node: build the detector and landmark stages from the converted models (converting on first use). */
 import { readFile } from 'node:fs/promises';
 import { ensureFaceApiModels } from '../convert/main.js';
-import { DEFAULT_HAAR_CASCADE_PATH, createHaarDetector } from '../detect/haar.js';
 import { createSsdDetector } from '../detect/ssd.js';
 import type { FaceDetector } from '../detect/types.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { InferenceRuntime, SessionOptions } from '../runtime/types.js';
+import { createHaarDetector, DEFAULT_HAAR_CASCADE_PATH } from './haar.js';
 
 export type DetectorKind = 'cnn' | 'haar';
 export const DEFAULT_CASCADE_PATH = DEFAULT_HAAR_CASCADE_PATH;

@@ -1,0 +1,50 @@
+/**
+ * The options `ferkit video` and `ferkit camera` share: which frames to analyse and how to smooth
+ * them, the timeline and chart outputs, and the analyzer's detector and model.
+ */
+import type { AnalyzerOptions } from '../analyzer.js';
+import { parseChoice, parseNumber, UsageError } from './command.js';
+
+/** parseCommandArgs option specs of the shared flags (spread into each command's own). */
+export const TRACKING_ARGS = {
+  timeline: { type: 'string' },
+  plot: { type: 'string' },
+  every: { type: 'string' },
+  smooth: { type: 'string' },
+  detector: { type: 'string' },
+  'min-face': { type: 'string' },
+  threshold: { type: 'string' },
+  model: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+type TrackingValues = { [K in keyof typeof TRACKING_ARGS]?: string };
+
+export interface TrackingOptions {
+  /** Analyse every Nth frame (--every, default 1). */
+  every: number;
+  /** EMA weight of the newest frame (--smooth); undefined: the tracker's default. */
+  smoothing: number | undefined;
+  /** For createAnalyzer (--detector, --min-face, --threshold, --model, --threads). */
+  analyzer: AnalyzerOptions;
+}
+
+/** Checks the shared flags (UsageError on a bad one) and returns them parsed. */
+export function parseTrackingOptions(values: TrackingValues): TrackingOptions {
+  const every = parseNumber(values.every, '--every', 1, 1e6) ?? 1;
+  if (!Number.isInteger(every)) throw new UsageError(`--every: expected a whole number, got "${values.every}"`);
+  const smoothing = parseNumber(values.smooth, '--smooth', 0, 1);
+  if (smoothing === 0) throw new UsageError('--smooth: must be > 0 (1 = no smoothing)');
+  if (values.plot && !/\.png$/i.test(values.plot)) throw new UsageError('--plot: expected a .png file name');
+  return {
+    every,
+    smoothing,
+    analyzer: {
+      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
+      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
+      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
+      expressionModel: values.model,
+      threads: parseNumber(values.threads, '--threads', 0, 256),
+    },
+  };
+}

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,6 +203,37 @@ describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
     expect(p.headers['content-type']).toBe('image/png');
     expect((await sharp(p.body).metadata()).format).toBe('png');
   }, 60_000);
+
+  it('an oversize body on a keep-alive connection: the 413 arrives while the body is still being sent, and the connection serves the next request', async () => {
+    const url = new URL(base);
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise((r) => socket.once('connect', r));
+    let received = '';
+    socket.on('data', (d) => {
+      received += d.toString('latin1');
+    });
+    const body = Buffer.alloc(MAX_BYTES * 4, 1);
+    socket.write(
+      `POST /v1/analyze HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: image/jpeg\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
+    // Send the body slowly in chunks: the answer comes before the end of the upload.
+    for (let off = 0; off < body.length; off += 256 * 1024) {
+      socket.write(body.subarray(off, off + 256 * 1024));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const deadline = Date.now() + 10_000;
+    while (!/\r\n\r\n\{[^}]*\}/.test(received) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toContain('E_TOO_LARGE');
+    expect(received.toLowerCase()).not.toContain('connection: close');
+    // The same connection, drained by the server, answers the next request.
+    received = '';
+    socket.write(`GET /healthz HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+    while (!/^HTTP\/1\.1 200 /.test(received) && Date.now() < deadline + 10_000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    socket.destroy();
+  });
 
   it('413 over the byte or pixel limit, 415 wrong content type, 400 undecodable (JSON { error, code })', async () => {
     const big = Buffer.alloc(MAX_BYTES + 10, 7);

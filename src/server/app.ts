@@ -74,6 +74,9 @@ export interface FerkitServer {
   close(): Promise<void>;
 }
 
+/** Room for multipart boundaries and part headers on top of the image byte limit. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
 /** Error → HTTP status and a stable code. */
 export function errorStatus(e: unknown): { status: number; code: string; message: string; retryAfter?: number } {
   const message = e instanceof Error ? e.message : String(e);
@@ -173,8 +176,22 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'E_NOT_FOUND' });
   });
 
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     (req as FastifyRequest & { t0?: number }).t0 = performance.now();
+    // A declared body over the limit is refused before it is read, WITHOUT closing the connection:
+    // node then reads and discards the body while the 413 is on its way. Closing instead (fastify's
+    // answer once a parser has rejected the body) resets the socket while the client is still
+    // sending, and the reset discards the 413 the client had not read yet. Absurd declarations
+    // (over 16× the limit) are not worth draining: those connections are closed.
+    const declared = Number(req.headers['content-length']);
+    const limit = o.maxBytes + (req.headers['content-type']?.startsWith('multipart/') ? MULTIPART_OVERHEAD : 0);
+    if (declared > limit) {
+      if (declared > 16 * limit) reply.header('connection', 'close');
+      return reply
+        .code(413)
+        .type('application/json')
+        .send({ error: `request body of ${declared} bytes is over the limit of ${o.maxBytes}`, code: 'E_TOO_LARGE' });
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     const t0 = (req as FastifyRequest & { t0?: number }).t0 ?? performance.now();
@@ -222,11 +239,6 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     async (req: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
       let bytes: Uint8Array;
       if (req.isMultipart()) {
-        const declared = Number(req.headers['content-length']);
-        if (declared > o.maxBytes + 64 * 1024)
-          throw Object.assign(new Error(`request body of ${declared} bytes is over the limit of ${o.maxBytes}`), {
-            statusCode: 413,
-          });
         try {
           const file = await req.file();
           if (!file)

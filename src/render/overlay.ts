@@ -75,28 +75,43 @@ type Rect = { x: number; y: number; width: number; height: number };
  */
 export function layoutPanels(faces: readonly FaceResult[], imageWidth: number, imageHeight: number): PanelLayout[] {
   const placed: Rect[] = [];
-  return faces.map((face) => {
+  const layouts: PanelLayout[] = new Array(faces.length);
+  // Left to right, so neighbours claim the space between them in reading order.
+  const order = faces.map((_, i) => i).sort((i, j) => faces[i].box.x - faces[j].box.x);
+  for (const i of order) layouts[i] = place(faces[i]);
+  return layouts;
+
+  function place(face: FaceResult): PanelLayout {
     const { width, height, row } = panelSize(face, imageWidth, imageHeight);
     const gap = row * 0.4;
     const b = face.box;
     const clampX = (x: number) => Math.max(0, Math.min(imageWidth - width, x));
     const clampY = (y: number) => Math.max(0, Math.min(imageHeight - height, y));
+    const below = b.y + b.height + gap + row;
+    const above = b.y - gap - height - row * 1.3;
+    // Beside the face, then under and over it; when all four collide, the same rows slid sideways.
     const candidates: Rect[] = [
       { x: b.x + b.width + gap, y: clampY(b.y), width, height },
       { x: b.x - gap - width, y: clampY(b.y), width, height },
-      { x: clampX(b.x), y: b.y + b.height + gap + row, width, height },
-      { x: clampX(b.x), y: b.y - gap - height - row * 1.3, width, height },
+      { x: clampX(b.x), y: below, width, height },
+      { x: clampX(b.x), y: above, width, height },
     ];
+    const slides: Rect[] = [];
+    for (let k = 0; k <= 8; k++) {
+      const x = clampX(b.x - width + (k / 8) * (b.width + width));
+      slides.push({ x, y: below, width, height }, { x, y: above, width, height });
+    }
+    // Covering another panel makes two unreadable; covering part of a face hides less.
     const cost = (r: Rect) => {
       const outside = r.x < 0 || r.y < 0 || r.x + r.width > imageWidth || r.y + r.height > imageHeight ? 1e12 : 0;
       let covered = 0;
       for (const f of faces) covered += intersectionArea(r, f.box);
-      for (const p of placed) covered += intersectionArea(r, p);
+      for (const p of placed) covered += 2 * intersectionArea(r, p);
       return outside + covered;
     };
     let best = candidates[0];
     let bestCost = Infinity;
-    for (const c of candidates) {
+    for (const c of [...candidates, ...slides]) {
       const k = cost(c);
       if (k < bestCost) [best, bestCost] = [c, k];
       if (k === 0) break;
@@ -104,7 +119,7 @@ export function layoutPanels(faces: readonly FaceResult[], imageWidth: number, i
     if (bestCost >= 1e12) best = { x: clampX(best.x), y: clampY(best.y), width, height };
     placed.push(best);
     return { ...best, row };
-  });
+  }
 }
 
 export function drawOverlay(

@@ -70,8 +70,10 @@ function panelSize(
 type Rect = { x: number; y: number; width: number; height: number };
 
 /**
- * Where each face's bars go: the first of right, left, below, above that stays inside the image
- * and covers no face and no earlier panel; failing that, the candidate covering the least.
+ * Where each face's bars go, faces taken left to right: the first of right, left, below, above that
+ * stays inside the image and covers no face and no earlier panel; failing that, the same rows below
+ * and above slid sideways; failing that, the candidate covering the least (another panel counting
+ * twice as much as a face).
  */
 export function layoutPanels(faces: readonly FaceResult[], imageWidth: number, imageHeight: number): PanelLayout[] {
   const placed: Rect[] = [];

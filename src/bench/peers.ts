@@ -73,13 +73,8 @@ function selectionNote(card: ExpressionModelCard): string {
   return `checkpoint selected on ${selection}; calibration: ${calibration}${/publictest/i.test(`${selection} ${calibration}`) ? '; so its PublicTest numbers, ECE above all, are optimistic' : ''}`;
 }
 
-export interface PeerResult {
-  name: string;
-  source: string;
-  engine: string;
-  tta: string;
-  preprocessing: string;
-  note?: string;
+export interface PeerResult
+  extends Pick<PeerClassifier, 'name' | 'source' | 'engine' | 'tta' | 'preprocessing' | 'note'> {
   n: number;
   accuracy: number;
   macroF1: number;

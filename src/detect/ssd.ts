@@ -35,7 +35,7 @@ import {
   paddedInputTensor,
   squareInputTensor,
 } from '../image/ops.js';
-import { onnxInputShape, onnxMetadata } from '../runtime/onnx-model-info.js';
+import { imageInputContract } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import { generateSsdAnchors } from './ssd-anchors.js';
@@ -247,11 +247,11 @@ export async function createSsdDetector(runtime: InferenceRuntime, options: SsdD
   }
   // The input size: a fixed declared [N, 3, S, S] is binding; symbolic H × W runs at any S
   // (default: the converter's metadata).
-  const shape = onnxInputShape(options.model, SSD_IO.input);
-  const declared =
-    shape && shape.length === 4 && typeof shape[2] === 'number' && shape[2] === shape[3] ? shape[2] : null;
-  const dynamic = shape !== null && shape.length === 4 && typeof shape[2] === 'string' && typeof shape[3] === 'string';
-  const nominal = Number(onnxMetadata(options.model)['ferkit.ssd.input_size']) || undefined;
+  const { shape, declared, dynamic, nominal } = imageInputContract(
+    options.model,
+    SSD_IO.input,
+    'ferkit.ssd.input_size',
+  );
   const wanted = options.inputSize;
   const fail = async (code: 'E_INPUT' | 'E_MODEL', message: string) => {
     await session?.dispose();

@@ -36,7 +36,7 @@ import {
   paddedInputTensor,
   squareInputTensor,
 } from '../image/ops.js';
-import { onnxInputShape, onnxMetadata } from '../runtime/onnx-model-info.js';
+import { imageInputContract } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
 import type { DetectOptions, FaceDetector } from './types.js';
@@ -175,10 +175,7 @@ export function decodeTinyOutput(
   const cellsY = tinyGridSize(inputH);
   const numAnchors = TINY_ANCHORS.length;
   if (grid.length < cellsX * cellsY * numAnchors * TINY_BOX_ENCODING) {
-    throw new FerkitError(
-      'E_MODEL',
-      `tiny detector: head has ${grid.length} values, expected ${cellsY}x${cellsX}x5x5`,
-    );
+    throw new FerkitError('E_MODEL', `tiny detector: head has ${grid.length} values, expected ${cellsY}x${cellsX}x5x5`);
   }
   // Units of the input → units of the image. face-api: getReshapedInputDimensions + extractBoxes'
   // correction factors; a geometry: the input covers its canvas, so canvas / image per axis.
@@ -255,17 +252,17 @@ export async function createTinyFaceDetector(
       throw new FerkitError('E_INPUT', `tiny detector: ${(e as Error).message}`);
     }
   }
-  const shape = options.model ? onnxInputShape(options.model, TINY_IO.input) : null;
-  const declared =
-    shape && shape.length === 4 && typeof shape[2] === 'number' && shape[2] === shape[3] ? shape[2] : null;
-  const dynamic = shape !== null && shape.length === 4 && typeof shape[2] === 'string' && typeof shape[3] === 'string';
+  const { shape, declared, dynamic, nominal } = imageInputContract(
+    options.model,
+    TINY_IO.input,
+    'ferkit.tiny.input_size',
+  );
   if (declared !== null && wanted !== undefined && declared !== wanted) {
     throw new FerkitError(
       'E_MODEL',
       `${source}: model input is ${declared}x${declared}, but inputSize ${wanted} was given`,
     );
   }
-  const nominal = options.model ? Number(onnxMetadata(options.model)['ferkit.tiny.input_size']) || undefined : undefined;
   const inputSize = wanted ?? declared ?? nominal;
   const fit = dynamic && (options.fit ?? true);
   if (inputSize === undefined) {

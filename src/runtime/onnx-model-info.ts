@@ -95,3 +95,21 @@ export function onnxMetadata(model: Uint8Array): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * The input contract of a fully convolutional image model with input [N, C, H, W]: `declared` is S
+ * when the graph fixes a square S × S, `dynamic` is true when H and W are symbolic (any size runs),
+ * and `nominal` is the size recorded in the metadata entry `sizeKey` (ferkit's converters write it).
+ */
+export function imageInputContract(
+  model: Uint8Array,
+  inputName: string,
+  sizeKey: string,
+): { shape: (number | string)[] | null; declared: number | null; dynamic: boolean; nominal: number | undefined } {
+  const shape = onnxInputShape(model, inputName);
+  const four = shape !== null && shape.length === 4;
+  const declared = four && typeof shape[2] === 'number' && shape[2] === shape[3] ? shape[2] : null;
+  const dynamic = four && typeof shape[2] === 'string' && typeof shape[3] === 'string';
+  const nominal = Number(onnxMetadata(model)[sizeKey]) || undefined;
+  return { shape, declared, dynamic, nominal };
+}

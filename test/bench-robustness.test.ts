@@ -50,27 +50,30 @@ afterAll(async () => {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** `ferkit bench robustness --json` on the first `limit` synthesised crops with the test model, writing to `out`. */
+function benchRobustness(limit: number, out: string, more: string[]) {
+  return ferkit([
+    'bench',
+    'robustness',
+    '--data',
+    tinyBin,
+    '--limit',
+    String(limit),
+    '--json',
+    '--model',
+    model,
+    '--out',
+    out,
+    ...more,
+  ]);
+}
+
 describe.skipIf(!existsSync(model))('ferkit bench robustness (built CLI)', () => {
   it('--limit 20 --json: one consistent object, and the report files', async () => {
     const out = join(dir, 'out');
     const bench = join(dir, 'BENCH.md');
     await writeFile(bench, '# Benchmarks\n\nHand-written intro.\n');
-    const r = await ferkit([
-      'bench',
-      'robustness',
-      '--data',
-      tinyBin,
-      '--limit',
-      '20',
-      '--json',
-      '--model',
-      model,
-      '--out',
-      out,
-      '--write-benchmarks',
-      '--benchmarks-file',
-      bench,
-    ]);
+    const r = await benchRobustness(20, out, ['--write-benchmarks', '--benchmarks-file', bench]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.n).toBe(20);
@@ -141,23 +144,7 @@ describe.skipIf(!existsSync(model))('ferkit bench robustness (built CLI)', () =>
   });
 
   it('--severities and --corruptions pick a subset', async () => {
-    const r = await ferkit([
-      'bench',
-      'robustness',
-      '--data',
-      tinyBin,
-      '--limit',
-      '7',
-      '--json',
-      '--model',
-      model,
-      '--out',
-      join(dir, 'sub'),
-      '--severities',
-      '2,4',
-      '--corruptions',
-      'mask,jpeg',
-    ]);
+    const r = await benchRobustness(7, join(dir, 'sub'), ['--severities', '2,4', '--corruptions', 'mask,jpeg']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.severities).toEqual([2, 4]);

@@ -4,10 +4,8 @@
  * raw outputs against face-api's networks on identical input tensors.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   TINY_CONVERTER_FILE,
@@ -43,12 +41,9 @@ import {
 } from '../src/landmarks/landmark68.js';
 import { nodeRuntime } from '../src/runtime/node.js';
 import type { RgbImage } from '../src/types.js';
+import { faceapi, loadSample, samplePath, tf } from './helpers/faceapi.js';
 
-const require = createRequire(import.meta.url);
-// biome-ignore lint/suspicious/noExplicitAny: face-api's node-wasm bundle is untyped CommonJS here
-const faceapi: any = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-const tf = faceapi.tf;
-const SAMPLE1 = require.resolve('@vladmandic/face-api/demo/sample1.jpg');
+const SAMPLE1 = samplePath(1);
 
 /** Deterministic pseudo-random floats in [-1, 1). */
 function randoms(n: number, seed: number): Float32Array {
@@ -90,8 +85,7 @@ let work: string;
 beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
-  const { data, info } = await sharp(SAMPLE1).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  image = { width: info.width, height: info.height, data: new Uint8Array(data) };
+  image = await loadSample(1);
   work = await mkdtemp(join(tmpdir(), 'ferkit-convert-'));
 });
 

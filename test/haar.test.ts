@@ -23,20 +23,12 @@ import { FerkitError } from '../src/errors.js';
 import { iou, resizeBilinear, resizeGrayLinearExact, rgbToGray } from '../src/image/ops.js';
 import { createHaarDetector } from '../src/node/haar.js';
 import type { Box, RgbImage } from '../src/types.js';
+import { faceapi, loadSample } from './helpers/faceapi.js';
 
 const require = createRequire(import.meta.url);
-// biome-ignore lint/suspicious/noExplicitAny: face-api's node-wasm bundle is untyped CommonJS here
-const faceapi: any = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
 
 const WIDTH = 800; // the photos are 1920 px wide; detect at a typical 800 px (faces ~55–110 px)
 const HAAR_DIR = dirname(DEFAULT_HAAR_CASCADE_PATH);
-
-async function loadSample(i: number, width?: number): Promise<RgbImage> {
-  let s = sharp(require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`)).rotate();
-  if (width) s = s.resize(width);
-  const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data) };
-}
 
 /**
  * What OpenCV itself returns on the same pixels: python3-opencv 4.6.0 (Debian), run on

@@ -4,26 +4,14 @@
  * padding along either axis.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFaceApiModels, faceApiWeightsDir } from '../src/convert/main.js';
 import { createLandmarkModel, type LandmarkModel } from '../src/landmarks/landmark68.js';
 import { nodeRuntime } from '../src/runtime/node.js';
-import type { Box, Point, RgbImage } from '../src/types.js';
-
-const require = createRequire(import.meta.url);
-// biome-ignore lint/suspicious/noExplicitAny: face-api's node-wasm bundle is untyped CommonJS here
-const faceapi: any = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-const tf = faceapi.tf;
-
-async function loadSample(i: number): Promise<RgbImage> {
-  const file = require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`);
-  const { data, info } = await sharp(file).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data) };
-}
+import type { Box, Point } from '../src/types.js';
+import { faceapi, loadSample, tf } from './helpers/faceapi.js';
 
 /** Max and mean point distance between two 68-point sets, as a fraction of `size`. */
 function pointError(ours: Point[], ref: { x: number; y: number }[], size: number): { max: number; mean: number } {

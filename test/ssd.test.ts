@@ -4,10 +4,8 @@
  * resampling it relies on, option checks, and an informational timing on an 800-px photo.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFaceApiModels, faceApiWeightsDir } from '../src/convert/main.js';
 import {
@@ -21,19 +19,8 @@ import { FerkitError } from '../src/errors.js';
 import { cropRgb, iou, resampleBilinearTfPlanar } from '../src/image/ops.js';
 import { createLandmarkModel } from '../src/landmarks/landmark68.js';
 import { nodeRuntime } from '../src/runtime/node.js';
-import type { Box, RgbImage } from '../src/types.js';
-
-const require = createRequire(import.meta.url);
-// biome-ignore lint/suspicious/noExplicitAny: face-api's node-wasm bundle is untyped CommonJS here
-const faceapi: any = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-const tf = faceapi.tf;
-
-async function loadSample(i: number, width?: number): Promise<RgbImage> {
-  let s = sharp(require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`)).rotate(); // EXIF orientation first
-  if (width) s = s.resize(width);
-  const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data) };
-}
+import type { RgbImage } from '../src/types.js';
+import { faceapi, loadSample, tf, toBox } from './helpers/faceapi.js';
 
 /** The image mirrored about its diagonal: a landscape photo becomes a portrait one. */
 function transposeImage(image: RgbImage): RgbImage {
@@ -44,9 +31,6 @@ function transposeImage(image: RgbImage): RgbImage {
       for (let c = 0; c < 3; c++) out[(x * height + y) * 3 + c] = data[(y * width + x) * 3 + c];
   return { width: height, height: width, data: out };
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: face-api result objects
-const toBox = (b: any): Box => ({ x: b.x, y: b.y, width: b.width, height: b.height });
 
 /** face-api's own size: must match face-api exactly. */
 let detector: SsdDetector;

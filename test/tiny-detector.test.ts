@@ -6,10 +6,8 @@
  * on 800-px photos, both printed as tables.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTinyFaceDetectorOnnx,
@@ -24,24 +22,11 @@ import { FerkitError } from '../src/errors.js';
 import { cropRgb, detectorInputGeometry, iou } from '../src/image/ops.js';
 import { nodeRuntime } from '../src/runtime/node.js';
 import type { Box, RgbImage } from '../src/types.js';
-
-const require = createRequire(import.meta.url);
-// biome-ignore lint/suspicious/noExplicitAny: face-api's node-wasm bundle is untyped CommonJS here
-const faceapi: any = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
-const tf = faceapi.tf;
+import { faceapi, loadSample, tf, toBox } from './helpers/faceapi.js';
 
 const SIZES = [320, 416, 512] as const;
 const PARITY_SIZES = [416, 320] as const;
 
-async function loadSample(i: number, width?: number): Promise<RgbImage> {
-  let s = sharp(require.resolve(`@vladmandic/face-api/demo/sample${i}.jpg`)).rotate(); // EXIF orientation first
-  if (width) s = s.resize(width);
-  const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data) };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: face-api result objects
-const toBox = (b: any): Box => ({ x: b.x, y: b.y, width: b.width, height: b.height });
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 let dir = '';
@@ -350,7 +335,7 @@ describe('tiny face detector stage', () => {
     for (const { name, image } of images) {
       const g = detectorInputGeometry(image, 416, true, 32);
       expect(Math.max(g.width, g.height), name).toBe(416);
-      expect(g.width % 32 + (g.height % 32), name).toBe(0);
+      expect((g.width % 32) + (g.height % 32), name).toBe(0);
       expect(Math.min(g.width, g.height), name).toBeLessThan(416); // none of the photos is square
       const a = await square.detect(image);
       const b = await fitted.detect(image);

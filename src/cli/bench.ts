@@ -11,7 +11,7 @@ import {
   type PipelineBenchOptions,
   pipelineBenchMarkdown,
 } from '../bench/pipeline.js';
-import { BENCHMARKS_ARGS, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
+import { BENCHMARKS_ARGS, type BenchmarksArgs, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
 import type { RobustnessResult } from '../bench/robustness.js';
 import {
   FER2013_SPLITS,
@@ -152,6 +152,21 @@ async function loadData(
   });
   for (const w of data.warnings) console.error(`ferkit bench ${suite}: warning: ${w}`);
   return data;
+}
+
+/**
+ * How a timing suite ends: its BENCHMARKS.md section when --write-benchmarks asks for one, then the
+ * result on stdout, as indented JSON with --json or as the suite's text table.
+ */
+async function finishTimingSuite<T>(
+  values: BenchmarksArgs,
+  result: T,
+  format: (result: T) => string,
+  section: { name: string; heading: string; body: string },
+): Promise<number> {
+  await writeRequestedSection(values, section.name, section.heading, section.body);
+  console.log(values.json ? JSON.stringify(result, null, 2) : format(result));
+  return 0;
 }
 
 /** Markdown image links from BENCHMARKS.md to files, when they live beside it (in the repo). */
@@ -364,14 +379,11 @@ async function expression(argv: string[]): Promise<number> {
   const runs = parseInteger(values.runs, '--runs', 10, 100000) ?? 300;
   const threads = parseInteger(values.threads, '--threads', 1, 64) ?? 1;
   const rows = await benchExpression(models, runs, 32, threads);
-  await writeRequestedSection(
-    values,
-    'expression',
-    '## Expression models: milliseconds per face',
-    expressionBenchMarkdown(rows, runs),
-  );
-  console.log(values.json ? JSON.stringify(rows, null, 2) : formatExpressionBench(rows));
-  return 0;
+  return finishTimingSuite(values, rows, formatExpressionBench, {
+    name: 'expression',
+    heading: '## Expression models: milliseconds per face',
+    body: expressionBenchMarkdown(rows, runs),
+  });
 }
 
 async function pipeline(argv: string[]): Promise<number> {
@@ -398,15 +410,12 @@ async function pipeline(argv: string[]): Promise<number> {
     detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const) ?? 'cnn',
     engines: only ? [only] : ['ferkit', 'faceapi'],
   };
-  const report = await benchPipeline(options);
-  await writeRequestedSection(
-    values,
-    'pipeline',
-    '## Full pipeline vs face-api',
-    pipelineBenchMarkdown(report, options),
-  );
-  console.log(values.json ? JSON.stringify(report, null, 2) : formatPipelineBench(report));
-  return 0;
+  const result = await benchPipeline(options);
+  return finishTimingSuite(values, result, formatPipelineBench, {
+    name: 'pipeline',
+    heading: '## Full pipeline vs face-api',
+    body: pipelineBenchMarkdown(result, options),
+  });
 }
 
 const SUITES: Record<string, (argv: string[]) => Promise<number>> = {

@@ -11,8 +11,9 @@
  *              112-px padded square; mapping back to image pixels is done in TypeScript.
  */
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
+import { faceApiSeparableConv } from './faceapi-layers.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
-import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+import { attr, type Feature, GraphBuilder, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
 
 /** FaceFeatureExtractor.forwardInput's per-channel mean (RGB). */
 export const LANDMARK_MEAN_RGB = [122.782, 117.001, 104.298] as const;
@@ -26,30 +27,9 @@ export function buildFaceApiLandmark68Onnx(weights: WeightMap, source = 'face_la
   const relu = (x: Feature, name: string) => mapFeature(x, g.node('Relu', [x.name], {}, name));
   const add = (a: Feature, b: Feature, name: string) => mapFeature(a, g.node('Add', [a.name, b.name], {}, name));
 
-  /**
-   * depthwiseSeparableConv: tf.separableConv2d(x, depthwise, pointwise, stride, 'same') + bias.
-   * tfjs runs it as a depthwise conv ('same', stride) followed by a 1x1 conv; the bias is added
-   * after the pointwise conv, so it becomes the pointwise Conv's bias.
-   */
-  const separable = (x: Feature, prefix: string, cout: number, stride: number): Feature => {
-    const c = x.channels;
-    const dw = tfConvSame(g, x, {
-      weight: hwc1ToC1hw(w(`${prefix}/depthwise_filter`, [3, 3, c, 1]), 3, 3, c),
-      outChannels: c,
-      kernel: 3,
-      stride,
-      group: c,
-      name: `${prefix}/depthwise`,
-    });
-    return tfConvSame(g, dw, {
-      weight: hwioToOihw(w(`${prefix}/pointwise_filter`, [1, 1, c, cout]), 1, 1, c, cout),
-      bias: w(`${prefix}/bias`, [cout]),
-      outChannels: cout,
-      kernel: 1,
-      stride: 1,
-      name: `${prefix}/pointwise`,
-    });
-  };
+  /** depthwiseSeparableConv (no activation here: denseBlock4 applies relu to the sums). */
+  const separable = (x: Feature, prefix: string, cout: number, stride: number): Feature =>
+    faceApiSeparableConv(g, w, x, prefix, cout, stride);
 
   /** denseBlock4 (isScaleDown = true), with tfjs' exact association order of the residual sums. */
   const denseBlock4 = (x: Feature, prefix: string, cout: number, isFirstLayer: boolean): Feature => {

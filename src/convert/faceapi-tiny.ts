@@ -34,9 +34,10 @@ import {
   tinyGridSize,
 } from '../detect/tiny.js';
 import { FerkitError } from '../errors.js';
+import { faceApiSeparableConv } from './faceapi-layers.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
 import { convertModel, type ModelCard, type ModelCardBody, type ModelFiles, type ModelSpec } from './model-cache.js';
-import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+import { attr, type Feature, GraphBuilder, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
 
 /** Bump when this converter's output changes (recorded in its cards; cached models are rebuilt). */
 export const TINY_CONVERTER_VERSION = 2; // 2: symbolic H × W input (aspect-ratio 'fit' inputs)
@@ -98,28 +99,11 @@ export function buildTinyFaceDetectorOnnx(
 
   /**
    * depthwiseSeparableConv: pad 1, separableConv2d(depthwise, pointwise, 'valid') + bias, leaky.
-   * Symmetric pad 1 + 3x3 'valid' is the same as TF 'same' at stride 1, so tfConvSame writes pads [1,1,1,1].
+   * Symmetric pad 1 + 3x3 'valid' is the same as TF 'same' at stride 1, so the shared 'same' layer
+   * (faceApiSeparableConv, through tfConvSame) writes pads [1,1,1,1].
    */
-  const separable = (x: Feature, prefix: string, cout: number): Feature => {
-    const c = x.channels;
-    const dw = tfConvSame(g, x, {
-      weight: hwc1ToC1hw(w(`${prefix}/depthwise_filter`, [3, 3, c, 1]), 3, 3, c),
-      outChannels: c,
-      kernel: 3,
-      stride: 1,
-      group: c,
-      name: `${prefix}/depthwise`,
-    });
-    const pw = tfConvSame(g, dw, {
-      weight: hwioToOihw(w(`${prefix}/pointwise_filter`, [1, 1, c, cout]), 1, 1, c, cout),
-      bias: w(`${prefix}/bias`, [cout]),
-      outChannels: cout,
-      kernel: 1,
-      stride: 1,
-      name: `${prefix}/pointwise`,
-    });
-    return leaky(pw, `${prefix}/leaky`);
-  };
+  const separable = (x: Feature, prefix: string, cout: number): Feature =>
+    leaky(faceApiSeparableConv(g, w, x, prefix, cout, 1), `${prefix}/leaky`);
 
   const S = inputSize;
   const input = g.input(TINY_IO.input, ['N', 3, 'H', 'W']);

@@ -241,13 +241,20 @@ function windowScale(sum: Int32Array, sq: Float64Array, norm: Int32Array, p: num
 }
 
 /**
- * Slide the window over one pyramid level (integral images with stride offs.stride) of a stump-only
- * cascade, pushing accepted windows, mapped to image pixels, onto `out` as x, y, w, h.
+ * How many stages of the cascade the window at integral offset p passes (all of them: accepted), its
+ * feature values scaled by vnf (windowScale), with early rejection at the first stage whose sum is
+ * below its threshold. `ofs` holds the features' (or stumps') 12 corner offsets (Offsets.ofs).
  */
-function scanLevelStumps(
-  c: HaarCascade,
+type StagesPassed = (ofs: Int32Array, sum: Int32Array, p: number, vnf: number) => number;
+
+/**
+ * Slide the window over one pyramid level (integral images with stride offs.stride) as OpenCV steps
+ * it, pushing accepted windows, mapped to image pixels, onto `out` as x, y, w, h.
+ */
+function scanLevel(
+  stagesPassed: StagesPassed,
+  nStages: number,
   offs: Offsets,
-  table: Float64Array,
   sum: Int32Array,
   sq: Float64Array,
   level: Level,
@@ -255,87 +262,79 @@ function scanLevelStumps(
 ): void {
   const { stride, norm, ofs } = offs;
   const { scale, step, winW, winH, xEnd, yEnd, area } = level;
-  const nStages = c.stageThreshold.length;
-  const stageThr = c.stageThreshold;
-  const stageCount = c.stageTreeCount;
   for (let y = 0; y < yEnd; y += step) {
     const rowBase = y * stride;
     for (let x = 0; x < xEnd; x += step) {
       const p = rowBase + x;
       const vnf = windowScale(sum, sq, norm, p, area);
       if (vnf === 0) continue;
-      let si = 0;
-      let o = 0; // into ofs, 12 per stump
-      let t = 0; // into table, 8 per stump
-      for (; si < nStages; si++) {
-        let acc = 0;
-        const end = t + stageCount[si] * 8;
-        for (; t < end; t += 8, o += 12) {
-          const r0 = (sum[p + ofs[o]] - sum[p + ofs[o + 1]] - sum[p + ofs[o + 2]] + sum[p + ofs[o + 3]]) | 0;
-          const r1 = (sum[p + ofs[o + 4]] - sum[p + ofs[o + 5]] - sum[p + ofs[o + 6]] + sum[p + ofs[o + 7]]) | 0;
-          let v = table[t] * r0 + table[t + 1] * r1;
-          const w2 = table[t + 2];
-          if (w2 !== 0)
-            v += w2 * ((sum[p + ofs[o + 8]] - sum[p + ofs[o + 9]] - sum[p + ofs[o + 10]] + sum[p + ofs[o + 11]]) | 0);
-          acc += Math.fround(v * vnf) < table[t + 3] ? table[t + 4] : table[t + 5]; // float, as OpenCV
-        }
-        if (acc < stageThr[si]) break;
-      }
+      const si = stagesPassed(ofs, sum, p, vnf);
       if (si === nStages) out.push(cvRound(x * scale), cvRound(y * scale), winW, winH);
       else if (si === 0) x += step; // OpenCV: a window rejected by stage 0 skips its neighbour
     }
   }
 }
 
-/** scanLevelStumps for cascades with deeper trees (e.g. haarcascade_frontalface_alt2.xml). */
-function scanLevelTrees(
-  c: HaarCascade,
-  offs: Offsets,
-  sum: Int32Array,
-  sq: Float64Array,
-  level: Level,
-  out: number[],
-): void {
-  const { stride, norm, ofs } = offs;
-  const { scale, step, winW, winH, xEnd, yEnd, area } = level;
+/** The stage evaluation of a stump-only cascade: the flat fast path over its stumpTable. */
+function stumpStages(c: HaarCascade, table: Float64Array): StagesPassed {
+  const nStages = c.stageThreshold.length;
+  const stageThr = c.stageThreshold;
+  const stageCount = c.stageTreeCount;
+  return (ofs, sum, p, vnf) => {
+    let si = 0;
+    let o = 0; // into ofs, 12 per stump
+    let t = 0; // into table, 8 per stump
+    for (; si < nStages; si++) {
+      let acc = 0;
+      const end = t + stageCount[si] * 8;
+      for (; t < end; t += 8, o += 12) {
+        const r0 = (sum[p + ofs[o]] - sum[p + ofs[o + 1]] - sum[p + ofs[o + 2]] + sum[p + ofs[o + 3]]) | 0;
+        const r1 = (sum[p + ofs[o + 4]] - sum[p + ofs[o + 5]] - sum[p + ofs[o + 6]] + sum[p + ofs[o + 7]]) | 0;
+        let v = table[t] * r0 + table[t + 1] * r1;
+        const w2 = table[t + 2];
+        if (w2 !== 0)
+          v += w2 * ((sum[p + ofs[o + 8]] - sum[p + ofs[o + 9]] - sum[p + ofs[o + 10]] + sum[p + ofs[o + 11]]) | 0);
+        acc += Math.fround(v * vnf) < table[t + 3] ? table[t + 4] : table[t + 5]; // float, as OpenCV
+      }
+      if (acc < stageThr[si]) break;
+    }
+    return si;
+  };
+}
+
+/** The stage evaluation of cascades with deeper trees (e.g. haarcascade_frontalface_alt2.xml). */
+function treeStages(c: HaarCascade): StagesPassed {
   const nStages = c.stageThreshold.length;
   const { stageThreshold, stageFirstTree, stageTreeCount, treeFirstNode, treeFirstLeaf } = c;
   const { nodeFeature, nodeThreshold, nodeLeft, nodeRight, leaves, featureWeights } = c;
-  for (let y = 0; y < yEnd; y += step) {
-    const rowBase = y * stride;
-    for (let x = 0; x < xEnd; x += step) {
-      const p = rowBase + x;
-      const vnf = windowScale(sum, sq, norm, p, area);
-      if (vnf === 0) continue;
-      let si = 0;
-      for (; si < nStages; si++) {
-        let acc = 0;
-        const end = stageFirstTree[si] + stageTreeCount[si];
-        for (let t = stageFirstTree[si]; t < end; t++) {
-          const base = treeFirstNode[t];
-          let idx = 0;
-          do {
-            const nd = base + idx;
-            const f = nodeFeature[nd];
-            const o = f * 12;
-            let v =
-              featureWeights[f * 3] *
-                ((sum[p + ofs[o]] - sum[p + ofs[o + 1]] - sum[p + ofs[o + 2]] + sum[p + ofs[o + 3]]) | 0) +
-              featureWeights[f * 3 + 1] *
-                ((sum[p + ofs[o + 4]] - sum[p + ofs[o + 5]] - sum[p + ofs[o + 6]] + sum[p + ofs[o + 7]]) | 0);
-            const w2 = featureWeights[f * 3 + 2];
-            if (w2 !== 0)
-              v += w2 * ((sum[p + ofs[o + 8]] - sum[p + ofs[o + 9]] - sum[p + ofs[o + 10]] + sum[p + ofs[o + 11]]) | 0);
-            idx = Math.fround(v * vnf) < nodeThreshold[nd] ? nodeLeft[nd] : nodeRight[nd];
-          } while (idx > 0);
-          acc += leaves[treeFirstLeaf[t] - idx];
-        }
-        if (acc < stageThreshold[si]) break;
+  return (ofs, sum, p, vnf) => {
+    let si = 0;
+    for (; si < nStages; si++) {
+      let acc = 0;
+      const end = stageFirstTree[si] + stageTreeCount[si];
+      for (let t = stageFirstTree[si]; t < end; t++) {
+        const base = treeFirstNode[t];
+        let idx = 0;
+        do {
+          const nd = base + idx;
+          const f = nodeFeature[nd];
+          const o = f * 12;
+          let v =
+            featureWeights[f * 3] *
+              ((sum[p + ofs[o]] - sum[p + ofs[o + 1]] - sum[p + ofs[o + 2]] + sum[p + ofs[o + 3]]) | 0) +
+            featureWeights[f * 3 + 1] *
+              ((sum[p + ofs[o + 4]] - sum[p + ofs[o + 5]] - sum[p + ofs[o + 6]] + sum[p + ofs[o + 7]]) | 0);
+          const w2 = featureWeights[f * 3 + 2];
+          if (w2 !== 0)
+            v += w2 * ((sum[p + ofs[o + 8]] - sum[p + ofs[o + 9]] - sum[p + ofs[o + 10]] + sum[p + ofs[o + 11]]) | 0);
+          idx = Math.fround(v * vnf) < nodeThreshold[nd] ? nodeLeft[nd] : nodeRight[nd];
+        } while (idx > 0);
+        acc += leaves[treeFirstLeaf[t] - idx];
       }
-      if (si === nStages) out.push(cvRound(x * scale), cvRound(y * scale), winW, winH);
-      else if (si === 0) x += step;
+      if (acc < stageThreshold[si]) break;
     }
-  }
+    return si;
+  };
 }
 
 /**
@@ -455,7 +454,8 @@ export function createHaarDetectorFromCascade(cascade: HaarCascade, options: Haa
     minFaceSize: options.minFaceSize ?? HAAR_DEFAULTS.minFaceSize,
     maxFaceSize: options.maxFaceSize,
   };
-  const table = cascade.stumpsOnly ? stumpTable(cascade) : null;
+  const stagesPassed = cascade.stumpsOnly ? stumpStages(cascade, stumpTable(cascade)) : treeStages(cascade);
+  const nStages = cascade.stageThreshold.length;
   // Buffers and offsets are kept between calls (video frames of one size reuse them).
   let offsets: Offsets | null = null;
   let sum = new Int32Array(0);
@@ -509,9 +509,7 @@ export function createHaarDetectorFromCascade(cascade: HaarCascade, options: Haa
       if (lw < cw || lh < ch) continue;
       const level = lw === W && lh === H ? gray.data : resizeGrayLinearExact(gray, lw, lh, levelBuf);
       integrate(level, lw, lh, stride, sum, sq);
-      const lv = levelGeometry(cascade, lw, lh, scale);
-      if (table !== null) scanLevelStumps(cascade, offsets, table, sum, sq, lv, raw);
-      else scanLevelTrees(cascade, offsets, sum, sq, lv, raw);
+      scanLevel(stagesPassed, nStages, offsets, sum, sq, levelGeometry(cascade, lw, lh, scale), raw);
     }
 
     const grouped = groupRectangles(raw, minNeighbors, HAAR_GROUP_EPS);

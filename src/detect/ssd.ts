@@ -38,6 +38,7 @@ import {
 import { imageInputContract } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
+import { validateDetectOptions } from './detect-options.js';
 import { generateSsdAnchors } from './ssd-anchors.js';
 import type { DetectOptions, FaceDetector } from './types.js';
 
@@ -116,20 +117,12 @@ export interface SsdDetector extends FaceDetector {
 }
 
 function resolveDetectOptions(options: SsdDetectOptions, inputSize: number): Required<SsdDetectOptions> {
-  const o = {
+  return validateDetectOptions({
     scoreThreshold: options.scoreThreshold ?? ssdDefaultScoreThreshold(inputSize),
     iouThreshold: options.iouThreshold ?? 0.3,
     maxFaces: options.maxFaces ?? 100,
     minFaceSize: options.minFaceSize ?? 0,
-  };
-  const bad = (what: string) => new FerkitError('E_INPUT', `detect: ${what}`);
-  if (!(o.scoreThreshold >= 0 && o.scoreThreshold < 1))
-    throw bad(`scoreThreshold must be in [0, 1), got ${o.scoreThreshold}`);
-  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw bad(`iouThreshold must be in (0, 1], got ${o.iouThreshold}`);
-  if (!Number.isInteger(o.maxFaces) || o.maxFaces < 1)
-    throw bad(`maxFaces must be a positive integer, got ${o.maxFaces}`);
-  if (!(o.minFaceSize >= 0)) throw bad(`minFaceSize must be ≥ 0, got ${o.minFaceSize}`);
-  return o;
+  });
 }
 
 /**

@@ -39,6 +39,7 @@ import {
 import { imageInputContract } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
+import { validateDetectOptions } from './detect-options.js';
 import type { DetectOptions, FaceDetector } from './types.js';
 
 /** Tensor names of the converted model (the contract between converter and this stage). */
@@ -131,15 +132,13 @@ export interface TinyDetector extends FaceDetector {
 }
 
 function resolveDetectOptions(options: TinyDetectOptions): Required<TinyDetectOptions> {
-  const o = { scoreThreshold: 0.5, iouThreshold: TINY_IOU_THRESHOLD, maxFaces: 100, minFaceSize: 0, ...options };
-  const bad = (what: string) => new FerkitError('E_INPUT', `detect: ${what}`);
-  if (!(o.scoreThreshold >= 0 && o.scoreThreshold < 1))
-    throw bad(`scoreThreshold must be in [0, 1), got ${o.scoreThreshold}`);
-  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw bad(`iouThreshold must be in (0, 1], got ${o.iouThreshold}`);
-  if (!Number.isInteger(o.maxFaces) || o.maxFaces < 1)
-    throw bad(`maxFaces must be a positive integer, got ${o.maxFaces}`);
-  if (!(o.minFaceSize >= 0)) throw bad(`minFaceSize must be ≥ 0, got ${o.minFaceSize}`);
-  return o;
+  return validateDetectOptions({
+    scoreThreshold: 0.5,
+    iouThreshold: TINY_IOU_THRESHOLD,
+    maxFaces: 100,
+    minFaceSize: 0,
+    ...options,
+  });
 }
 
 /**

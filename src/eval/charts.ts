@@ -159,12 +159,7 @@ export function confusionMatrixPng(
   // Axis titles.
   ctx.font = font(16, 'bold');
   ctx.fillText('Predicted', left + (k * cell) / 2, top + k * cell + 40);
-  ctx.save();
-  ctx.translate(24, top + (k * cell) / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textBaseline = 'middle';
-  ctx.fillText('True', 0, 0);
-  ctx.restore();
+  verticalTitle(ctx, 'True', 24, top + (k * cell) / 2, 16);
 
   // Colour bar.
   const bx = left + k * cell + 30;
@@ -262,13 +257,7 @@ export function reliabilityDiagramPng(bins: readonly ReliabilityBin[], options: 
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
   for (let i = 0; i <= 5; i++) ctx.fillText((i / 5).toFixed(1), left - 8, Y(i / 5));
-  ctx.save();
-  ctx.translate(24, top + plotH / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textAlign = 'center';
-  ctx.font = font(15, 'bold');
-  ctx.fillText('Accuracy', 0, 0);
-  ctx.restore();
+  verticalTitle(ctx, 'Accuracy', 24, top + plotH / 2, 15);
 
   // Legend (top left, inside the plot, where bars are usually short).
   const lx = left + 14;
@@ -327,16 +316,7 @@ export function reliabilityDiagramPng(bins: readonly ReliabilityBin[], options: 
     ctx.fillText(String(b.count), x0 + w / 2, hTop + histH - h - 2);
   }
   ctx.fillStyle = INK;
-  ctx.font = font(13);
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  ctx.save();
-  ctx.translate(24, hTop + histH / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textAlign = 'center';
-  ctx.font = font(13, 'bold');
-  ctx.fillText('Samples', 0, 0);
-  ctx.restore();
+  verticalTitle(ctx, 'Samples', 24, hTop + histH / 2, 13);
 
   ctx.font = font(13);
   ctx.textAlign = 'center';
@@ -349,6 +329,21 @@ export function reliabilityDiagramPng(bins: readonly ReliabilityBin[], options: 
 }
 
 const GAP_LINE = 'rgb(200,30,30)';
+
+/**
+ * A y-axis title in the current fill colour: bold, turned a quarter anticlockwise, centred on (x, y).
+ * Sets its own alignment and font inside save/restore, so it leaves the context as it found it.
+ */
+function verticalTitle(ctx: SKRSContext2D, text: string, x: number, y: number, px: number): void {
+  ctx.save();
+  ctx.translate(x, y);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.font = font(px, 'bold');
+  ctx.fillText(text, 0, 0);
+  ctx.restore();
+}
 
 /** The calibration gap: a light red fill with red diagonal hatching, readable on white and on the blue bars. */
 function drawGap(ctx: SKRSContext2D, x: number, y: number, w: number, h: number, fill = true): void {

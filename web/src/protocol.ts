@@ -1,5 +1,5 @@
 /** Messages between the page (main.ts) and the inference worker (worker.ts). */
-import type { BrowserAnalysis } from '../../src/browser.js';
+import type { BrowserAnalysis, BrowserAnalyzerInfo } from '../../src/browser.js';
 
 export interface EngineConfig {
   /** 'ssd', 'tiny' or 'haar'. */
@@ -28,17 +28,14 @@ export type ToWorker =
   | { type: 'video-options'; smoothing?: number; detectEvery?: number }
   | { type: 'reset-tracking' };
 
-export interface EngineInfo {
-  backend: string;
-  threads: number;
-  notices: string[];
-  detector: string;
-  videoDetector: string;
-  landmarks: string;
-  expression: string;
-  loadMs: number;
-  crossOriginIsolated: boolean;
-}
+/**
+ * What the page shows about the loaded engine: the analyzer's own info (less the expression card,
+ * which stays in the worker), plus whether the worker runs cross-origin isolated (threaded WASM).
+ */
+export type EngineInfo = Pick<
+  BrowserAnalyzerInfo,
+  'backend' | 'threads' | 'notices' | 'detector' | 'videoDetector' | 'landmarks' | 'expression' | 'loadMs'
+> & { crossOriginIsolated: boolean };
 
 export type FromWorker =
   | { type: 'loading'; config: EngineConfig }

@@ -21,15 +21,23 @@ class AugmentOptions:
 
 
 def augment(x: torch.Tensor, o: AugmentOptions, g: torch.Generator) -> torch.Tensor:
-    """x: (N, 1, H, W) float pixels 0..255 -> augmented copy, same range."""
-    n, _, h, w = x.shape
+    """x: (N, 1, H, W) float pixels 0..255 -> augmented copy, same range.
 
-    def u(lo: float, hi: float, size=(n,)) -> torch.Tensor:
-        return lo + (hi - lo) * torch.rand(size, generator=g)
+    Random draws come from the CPU generator `g` whatever x's device, then move to it: the same seed
+    gives the same augmentations on a CPU and on a GPU.
+    """
+    n, _, h, w = x.shape
+    dev = x.device
+
+    def rand(*size: int) -> torch.Tensor:
+        return torch.rand(size, generator=g).to(dev)
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * rand(n)
 
     ang = u(-o.rotate_deg, o.rotate_deg) * math.pi / 180
     s = 1.0 / u(1 - o.scale, 1 + o.scale)
-    fl = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0) if o.flip else torch.ones(n)
+    fl = torch.where(rand(n) < 0.5, -1.0, 1.0) if o.flip else torch.ones(n, device=dev)
     cos, sin = torch.cos(ang) * s, torch.sin(ang) * s
     theta = torch.stack(
         [torch.stack([cos * fl, -sin, u(-o.shift, o.shift) * 2], 1), torch.stack([sin * fl, cos, u(-o.shift, o.shift) * 2], 1)], 1
@@ -47,13 +55,13 @@ def augment(x: torch.Tensor, o: AugmentOptions, g: torch.Generator) -> torch.Ten
         aspect = torch.exp(u(math.log(0.3), math.log(3.3)))
         eh = (area * aspect).sqrt().clamp(1, h).long()
         ew = (area / aspect).sqrt().clamp(1, w).long()
-        y0 = (torch.rand(n, generator=g) * (h - eh + 1)).long()
-        x0 = (torch.rand(n, generator=g) * (w - ew + 1)).long()
-        ys = torch.arange(h).view(1, h, 1)
-        xs = torch.arange(w).view(1, 1, w)
+        y0 = (rand(n) * (h - eh + 1)).long()
+        x0 = (rand(n) * (w - ew + 1)).long()
+        ys = torch.arange(h, device=dev).view(1, h, 1)
+        xs = torch.arange(w, device=dev).view(1, 1, w)
         box = (ys >= y0.view(n, 1, 1)) & (ys < (y0 + eh).view(n, 1, 1)) & (xs >= x0.view(n, 1, 1)) & (xs < (x0 + ew).view(n, 1, 1))
-        box &= (torch.rand(n, generator=g) < o.erase_p).view(n, 1, 1)
-        noise = torch.rand(x.shape, generator=g) * 255
+        box &= (rand(n) < o.erase_p).view(n, 1, 1)
+        noise = rand(*x.shape) * 255
         x = torch.where(box.unsqueeze(1), noise, x)
     return x
 

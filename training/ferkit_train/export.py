@@ -63,7 +63,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     if not os.path.isfile(a.checkpoint):
         raise SystemExit(f"{a.checkpoint}: checkpoint not found")
-    ck = torch.load(a.checkpoint)
+    ck = torch.load(a.checkpoint, map_location="cpu")  # a checkpoint saved on a GPU exports anywhere
     cfg = ck["config"]
     model = build(**cfg)
     model.load_state_dict(ck["model"])

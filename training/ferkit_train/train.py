@@ -60,6 +60,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     t.add_argument("--time-budget", type=float, default=0.0, help="minutes; 0 = no limit")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
+    t.add_argument("--device", default="auto", help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N")
     t.add_argument("--limit-train", type=int, default=0, help="use a random subset (smoke tests)")
     t.add_argument("--limit-val", type=int, default=0)
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
@@ -115,23 +116,34 @@ def lr_at(p: float, peak: float, warmup: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * min(q, 1.0)))
 
 
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: this PyTorch has no usable CUDA device")
+    return device
+
+
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, images: np.ndarray, tta: bool, batch: int = 512) -> np.ndarray:
     """Logits for uint8 images; with tta, the mean of the image's and its mirror's logits."""
     model.eval()
+    device = next(model.parameters()).device
     out = []
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i : i + batch]).float().unsqueeze(1)
+        x = torch.from_numpy(images[i : i + batch]).float().unsqueeze(1).to(device)
         z = model(x)
         if tta:
             z = (z + model(flip(x))) / 2
-        out.append(z.numpy())
+        out.append(z.cpu().numpy())
     return np.concatenate(out)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
     a = parse_args(argv)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
+    device = resolve_device(a.device)
     os.makedirs(a.out, exist_ok=True)
     random.seed(a.seed)
     np.random.seed(a.seed)
@@ -146,7 +158,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     model = build(a.arch, a.widths, a.depths, a.block, a.stem_width, a.stem_stride, a.vgg_cfg, a.dropout)
     params, macs = count_params(model), count_macs(model)
-    print(f"{a.arch}: {params / 1e6:.2f} M parameters, {macs / 1e6:.1f} M MACs per face", flush=True)
+    print(f"{a.arch}: {params / 1e6:.2f} M parameters, {macs / 1e6:.1f} M MACs per face, on {device}", flush=True)
+    model.to(device)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
     groups = [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -155,7 +168,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if a.optimizer == "sgd"
         else torch.optim.AdamW(groups, lr=a.lr)
     )
-    cw = class_weights(train.labels, a.class_weight)
+    cw = class_weights(train.labels, a.class_weight).to(device)
     aug = AugmentOptions(rotate_deg=a.rotate, erase_p=a.erase_p)
 
     steps_per_epoch = math.ceil(len(train) / a.batch_size)
@@ -165,11 +178,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if a.resume:
         if not os.path.isfile(last_path):
             raise SystemExit(f"--resume: {last_path} not found")
-        ck = torch.load(last_path)
+        ck = torch.load(last_path, map_location=device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
-        torch.set_rng_state(ck["rng"])
+        torch.set_rng_state(ck["rng"].cpu())
         print(f"resumed at epoch {state['epoch']}, step {state['step']}", flush=True)
 
     g = torch.Generator().manual_seed(a.seed * 1000 + state["epoch"])
@@ -193,20 +206,20 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             if p >= 1.0:
                 break
             idx = perm[b * a.batch_size : (b + 1) * a.batch_size]
-            x = augment(torch.from_numpy(train.images[idx]).float().unsqueeze(1), aug, g)
-            y = targets(train, idx, a.ferplus_mix, a.label_smoothing)
+            x = augment(torch.from_numpy(train.images[idx]).float().unsqueeze(1).to(device), aug, g)
+            y = targets(train, idx, a.ferplus_mix, a.label_smoothing).to(device)
             for group in opt.param_groups:
                 group["lr"] = lr_at(p, a.lr, a.warmup)
             logits = model(x)
             per_sample = -(y * F.log_softmax(logits, 1)).sum(1)
-            loss = (per_sample * cw[torch.from_numpy(train.labels[idx])]).mean()
+            loss = (per_sample * cw[torch.from_numpy(train.labels[idx]).to(device)]).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             state["step"] += 1
             seen += len(idx)
             loss_sum += float(loss) * len(idx)
-            correct += int((logits.argmax(1).numpy() == train.labels[idx]).sum())
+            correct += int((logits.argmax(1).cpu().numpy() == train.labels[idx]).sum())
             el = time.time() - start
             pn = progress()
             prog.update(f"ep {state['epoch'] + 1} loss {loss_sum / seen:.3f} acc {correct / seen:.3f} lr {opt.param_groups[0]['lr']:.4f}",

@@ -178,6 +178,11 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       const synced = (await pageState(page)).framesAnalysed;
       await page.waitForFunction(`window.__ferkit.framesAnalysed > ${synced + 3}`, null, { timeout: 10_000 });
       await expectOverlayOnPicture(page);
+      // Shoot a frame that shows faces (a shot cut can leave one analysed frame without any).
+      await page.waitForFunction('window.__ferkit.lastResult.faces.length > 0', null, {
+        timeout: 10_000,
+        polling: 'raf',
+      });
       await page.screenshot({ path: '/tmp/ferkit-web.png', fullPage: true });
       await page.click('#sync');
 

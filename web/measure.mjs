@@ -33,6 +33,7 @@ const tta = opt('--tta', 'none');
 const inflight = opt('--inflight', '2').split(',').map(Number);
 const spin = opt('--spin', '0').split(',');
 const jsonOut = opt('--json', null);
+const sync = opt('--sync', ''); // '1': show the analysed frames instead of the live video
 
 const log = (...a) => console.error('[measure]', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -77,6 +78,7 @@ for (const [detector, every, inf, sp] of combos) {
         inflight: String(inf),
         spin: sp,
       });
+      if (sync) query.set('sync', sync);
       if (detector) query.set('detector', detector);
       const t0 = Date.now();
       await page.goto(`${server.url}?${query}`);

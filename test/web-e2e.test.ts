@@ -26,10 +26,10 @@ import {
 
 const hasChromium = chromiumAvailable();
 // Issue 4 asks for ≥ 10 fps on the 2-core machine in software mode. On the idle machine
-// `npm run measure:web` reads medians of 12.5–13.9, but this test, sampling right after start-up
-// inside the suite, read 10.1 and 16.2 in two fresh-clone runs (2026-11-28): too variable for a CI
-// gate at 10. The default guards
-// against regressions below 8; FERKIT_WEB_MIN_FPS=10 checks the target itself.
+// `node web/measure.mjs` reads medians of 14.7–15.4 (1 WASM thread, the default), but this test,
+// sampling right after start-up inside the suite, read medians of 10.6–13.5 in six runs
+// (2026-11-28): too close to 10 for a CI gate. The default guards against regressions below 8;
+// FERKIT_WEB_MIN_FPS=10 checks the target itself.
 const MIN_FPS = Number(process.env.FERKIT_WEB_MIN_FPS ?? 8);
 const SAMPLE = join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg');
 

@@ -42,7 +42,7 @@ def git_commit() -> str:
 
 
 def training_command(args: Dict) -> str:
-    skip = {"resume", "no_progress", "threads"}
+    skip = {"resume", "no_progress", "threads", "device"}  # execution details, not the recipe
     parts = ["python3", "-m", "ferkit_train.train"]
     for k, v in args.items():
         if k in skip or v is None or v is False or v == "" or (v == 0 and k.startswith(("limit", "max"))):

@@ -75,12 +75,12 @@ export function defaultWasmThreads(cores: number, crossOriginIsolated: boolean):
   return Math.max(1, Math.min(4, Math.floor(cores) - 1));
 }
 
-function defaultThreads(): number {
-  const isolated =
-    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true &&
-    typeof SharedArrayBuffer !== 'undefined';
-  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 2;
-  return defaultWasmThreads(cores, isolated);
+/** Whether WASM may run multi-threaded here: SharedArrayBuffer exists and the page is cross-origin isolated. */
+function canShareMemory(): boolean {
+  return (
+    typeof SharedArrayBuffer !== 'undefined' &&
+    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true
+  );
 }
 
 const defaultLoadOrt = (flavour: WebBackend): Promise<Ort> =>
@@ -103,11 +103,10 @@ export async function createWebRuntime(options: WebRuntimeOptions = {}): Promise
   if (!(Number.isInteger(requested) && requested >= 0)) {
     throw new FerkitError('E_INPUT', `threads must be a non-negative integer, got ${requested}`);
   }
-  let threads = requested > 0 ? requested : defaultThreads();
-  if (
-    threads > 1 &&
-    (typeof SharedArrayBuffer === 'undefined' || !(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated)
-  ) {
+  const shared = canShareMemory();
+  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 2;
+  let threads = requested > 0 ? requested : defaultWasmThreads(cores, shared);
+  if (threads > 1 && !shared) {
     notices.push('Page is not cross-origin isolated (COOP/COEP headers missing): WASM runs single-threaded.');
     threads = 1;
   }

@@ -36,21 +36,27 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     const run = (args: string[]) =>
       execFileSync(PYTHON, ['-m', ...args], { cwd: trainingDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     // the same tiny model twice: 2 epochs, then --resume to 3
-    const train = (epochs: number, ...extra: string[]) =>
+    const train = (epochs: number, out: string, ...extra: string[]) =>
       run([
         'ferkit_train.train',
-        ...['--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, 'run')],
+        ...['--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, out)],
         ...['--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8'],
         ...['--epochs', String(epochs), '--batch-size', '32', '--no-progress', '--threads', '1', ...extra],
       ]);
-    const log = train(2);
+    const log = train(2, 'run');
     expect(log).toMatch(/"epoch": 2/);
-    const resumed = train(3, '--resume');
+    const resumed = train(3, 'run', '--resume');
     expect(resumed).toMatch(/resumed at epoch 2/);
+    // a warm restart from that run's best weights, selecting on a moving average of the weights
+    const restarted = train(1, 'warm', '--init', join(dir, 'run', 'best.pt'), '--ema', '0.9');
+    expect(restarted).toMatch(/initialised from .*best\.pt/);
+    expect(restarted).toMatch(/"val_acc_tta_raw"/);
+    const firstRun = JSON.parse(readFileSync(join(dir, 'run', 'log.json'), 'utf8')) as { val_acc_tta: number }[];
+    const bestEpoch = firstRun.findIndex((r) => r.val_acc_tta === Math.max(...firstRun.map((x) => x.val_acc_tta))) + 1;
     run([
       'ferkit_train.export',
       '--checkpoint',
-      join(dir, 'run', 'best.pt'),
+      join(dir, 'warm', 'best.pt'),
       '--val',
       join(dir, 'val.bin'),
       '--name',
@@ -62,11 +68,28 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(card.labels).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral']);
     expect(card.metrics.n).toBe(70);
     expect(card.parameters).toBeGreaterThan(0);
-    expect(card.training.command).toContain('ferkit_train.train');
+    expect(card.training.command).toContain('--init');
+    expect(card.training.initializedFrom).toHaveLength(1);
+    expect(card.training.initializedFrom[0].command).toContain('--widths 8,16');
+    expect(card.training.totalEpochs).toBe(bestEpoch + 1);
     const { maxDiffTta, maxDiffNoTta } = await checkParity(join(dir, 'models', 'tiny.onnx'));
     expect(maxDiffTta).toBeLessThan(1e-4);
     expect(maxDiffNoTta).toBeLessThan(1e-4);
   }, 300_000);
+
+  it('refuses --init from a checkpoint of another architecture, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferkit-train-'));
+    syntheticBin(join(dir, 'train.bin'), 40, 3);
+    const base = ['-m', 'ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'train.bin')];
+    const small = ['--widths', '8,16', '--depths', '1,1', '--stem-width', '8', '--no-progress', '--threads', '1'];
+    execFileSync(PYTHON, [...base, '--out', join(dir, 'a'), ...small, '--epochs', '1'], { cwd: trainingDir, stdio: 'ignore' });
+    const r = spawnSync(PYTHON, [...base, '--out', join(dir, 'b'), ...small.map((x) => (x === '8,16' ? '8,32' : x)), '--init', join(dir, 'a', 'best.pt')], {
+      cwd: trainingDir,
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--init: .*a\/best\.pt has architecture/);
+  }, 120_000);
 
   it('runs the Python unit tests (data loaders: .bin, fer2013.csv, folders, bad input)', () => {
     const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], {

@@ -120,10 +120,16 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         },
         "training": {
             "command": training_command(ck["args"]),
+            # A warm-restarted model is reproduced by running these first, in order (each
+            # writes the checkpoint the next one's --init names).
+            "initializedFrom": [
+                {"command": training_command(r["args"]), "epochs": r["epochs"], "checkpoint": r["checkpoint"]} for r in ck.get("lineage", [])
+            ],
             "exportCommand": "python3 -m ferkit_train.export " + " ".join(shlex.quote(x) for x in (argv or __import__("sys").argv[1:])),
             "commit": git_commit(),
             "data": {"train": "FER2013 Training (28,709 faces)", "selection": "FER2013 PublicTest (3,589 faces)"},
             "epochs": state["epoch"],
+            "totalEpochs": state["epoch"] + sum(r["epochs"] for r in ck.get("lineage", [])),
             "steps": state["step"],
             "elapsedSeconds": round(state["elapsed"]),
             "bestEpochLog": max(state["log"], key=lambda r: r["val_acc_tta"]) if state["log"] else None,

@@ -9,6 +9,7 @@ The schedule runs on progress p = max(step / total_steps, elapsed / time_budget)
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import math
@@ -64,6 +65,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     t.add_argument("--limit-train", type=int, default=0, help="use a random subset (smoke tests)")
     t.add_argument("--limit-val", type=int, default=0)
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    t.add_argument("--init", default="", help="start from this checkpoint's weights (same architecture) with a fresh optimizer and schedule: a warm restart")
+    t.add_argument("--ema", type=float, default=0.0, help="evaluate, select and save an exponential moving average of the weights with this decay per step (0 = off)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
@@ -159,7 +162,19 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     model = build(a.arch, a.widths, a.depths, a.block, a.stem_width, a.stem_stride, a.vgg_cfg, a.dropout)
     params, macs = count_params(model), count_macs(model)
     print(f"{a.arch}: {params / 1e6:.2f} M parameters, {macs / 1e6:.1f} M MACs per face, on {device}", flush=True)
+    lineage: List[Dict] = []
+    if a.init:
+        if not os.path.isfile(a.init):
+            raise SystemExit(f"--init: {a.init} not found")
+        init_ck = torch.load(a.init, map_location="cpu")
+        if init_ck["config"] != {k: getattr(a, k) for k in MODEL_KEYS}:
+            raise SystemExit(f"--init: {a.init} has architecture {init_ck['config']}, not this run's")
+        model.load_state_dict(init_ck["model"])
+        # The card must name every run the weights came through, or its command reproduces nothing.
+        lineage = init_ck.get("lineage", []) + [{"args": init_ck["args"], "epochs": init_ck["state"]["epoch"], "checkpoint": a.init}]
+        print(f"initialised from {a.init} (epoch {init_ck['state']['epoch']}, PublicTest TTA {init_ck['state']['best']:.4f})", flush=True)
     model.to(device)
+    ema = copy.deepcopy(model).requires_grad_(False) if a.ema else None
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
     groups = [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -179,7 +194,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if not os.path.isfile(last_path):
             raise SystemExit(f"--resume: {last_path} not found")
         ck = torch.load(last_path, map_location=device)
-        model.load_state_dict(ck["model"])
+        model.load_state_dict(ck.get("train_model", ck["model"]))
+        if ema is not None:
+            ema.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
         torch.set_rng_state(ck["rng"].cpu())
@@ -216,6 +233,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if ema is not None:
+                update_ema(ema, model, a.ema, state["step"])
             state["step"] += 1
             seen += len(idx)
             loss_sum += float(loss) * len(idx)
@@ -227,26 +246,43 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         prog.done()
         state["epoch"] += 1
         state["elapsed"] = time.time() - start
-        val_logits = predict_logits(model, val.images, tta=False)
-        val_logits_tta = predict_logits(model, val.images, tta=True)
+        chosen = ema if ema is not None else model
+        val_logits = predict_logits(chosen, val.images, tta=False)
+        val_logits_tta = predict_logits(chosen, val.images, tta=True)
         plain, tta = summarize(softmax(val_logits), val.labels), summarize(softmax(val_logits_tta), val.labels)
         row = {
             "epoch": state["epoch"], "step": state["step"], "elapsed_s": round(state["elapsed"], 1),
             "lr": opt.param_groups[0]["lr"], "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
             "val_acc": plain["accuracy"], "val_acc_tta": tta["accuracy"], "val_macro_f1_tta": tta["macroF1"],
         }
+        if ema is not None:  # what the average buys over the raw weights, epoch by epoch
+            row["val_acc_tta_raw"] = summarize(softmax(predict_logits(model, val.images, tta=True)), val.labels)["accuracy"]
         state["log"].append(row)
         print(json.dumps(row), flush=True)
-        ck = {"model": model.state_dict(), "config": config, "state": state, "args": vars(a), "params": params, "macs": macs}
+        ck = {"model": chosen.state_dict(), "config": config, "state": state, "args": vars(a), "params": params, "macs": macs,
+              "lineage": lineage}
         if tta["accuracy"] > state["best"]:
             state["best"] = tta["accuracy"]
             torch.save(ck, best_path)
-        torch.save({**ck, "opt": opt.state_dict(), "rng": torch.get_rng_state()}, last_path)
+        extra = {"train_model": model.state_dict()} if ema is not None else {}
+        torch.save({**ck, **extra, "opt": opt.state_dict(), "rng": torch.get_rng_state()}, last_path)
         _write_logs(a.out, state["log"])
         if a.max_steps and state["step"] >= a.max_steps:
             break
     print(f"done: best PublicTest accuracy (flip TTA) {state['best']:.4f}; checkpoint {best_path}", flush=True)
     return state
+
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step: int) -> None:
+    """ema ← d·ema + (1−d)·model over parameters and BatchNorm statistics; d ramps up so early
+    steps don't average in the initial weights for long."""
+    d = min(decay, (1 + step) / (10 + step))
+    for e, m in zip(ema.state_dict().values(), model.state_dict().values()):
+        if e.dtype.is_floating_point:
+            e.mul_(d).add_(m, alpha=1 - d)
+        else:
+            e.copy_(m)
 
 
 def _write_logs(out: str, log: List[Dict]) -> None:

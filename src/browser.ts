@@ -34,7 +34,7 @@ import type { AnalysisResult, FaceResult } from './pipeline/types.js';
 import type { InferenceRuntime } from './runtime/types.js';
 import { createWebRuntime, type WebBackend, type WebRuntime, type WebRuntimeOptions } from './runtime/web.js';
 import { FaceTracker, type TrackerOptions } from './track/tracker.js';
-import type { Box, Detection, ExpressionProbabilities, Point, RgbImage } from './types.js';
+import type { Box, Detection, ExpressionProbabilities, RgbImage } from './types.js';
 
 export { FerkitError, isFerkitError } from './errors.js';
 export type { AnalysisResult, FaceResult, StageTimings } from './pipeline/types.js';
@@ -88,7 +88,10 @@ export interface BrowserAnalyzerOptions {
   maxFaces?: number;
   /** Test-time augmentation for expressions (default: what the model card was calibrated for). */
   tta?: TestTimeAugmentation;
-  /** Video mode: tracker settings (ids, EMA smoothing of the probabilities). */
+  /**
+   * Video mode: tracker settings (ids, EMA smoothing of the probabilities, and `expressionEvery`:
+   * classify each tracked face every Nth frame only, reusing its last probabilities in between).
+   */
   tracking?: TrackerOptions;
   /**
    * Video mode: run the detector on every Nth frame only and follow known faces by their landmarks
@@ -142,7 +145,7 @@ export interface BrowserAnalyzer {
   analyze(input: BrowserImageInput, options?: AnalyzeOptions): Promise<BrowserAnalysis>;
   /** Analyse already extracted RGB pixels. */
   analyzeRgb(image: RgbImage, options?: AnalyzeOptions, decodeMs?: number): Promise<BrowserAnalysis>;
-  /** Change video-mode settings; a new `tracking.smoothing` or `iouThreshold` restarts ids. */
+  /** Change video-mode settings; any `tracking` change restarts ids. */
   setVideoOptions(options: { tracking?: TrackerOptions; detectEvery?: number }): void;
   /** Forget tracks (e.g. a new video); ids restart at 1. */
   resetTracking(): void;
@@ -449,7 +452,9 @@ export async function createBrowserAnalyzer(options: BrowserAnalyzerOptions = {}
       const r = await runPipeline(imageStages, image, detectOptions, decodeMs);
       return { ...r, detected: true };
     }
-    const r = await runPipeline(videoStages, image, detectOptions, decodeMs);
+    const r = await runPipeline(videoStages, image, detectOptions, decodeMs, (boxes) =>
+      tracker.reusableExpressions(boxes),
+    );
     const detected = follower.lastWasDetection;
     follower.observe(r.faces, image.width, image.height, o.minFaceSize);
     return { ...r, faces: tracker.update(r.faces), detected };
@@ -475,8 +480,10 @@ export async function createBrowserAnalyzer(options: BrowserAnalyzerOptions = {}
         follower.detectEvery = v.detectEvery;
       }
       if (v.tracking) {
-        trackerOptions = { ...trackerOptions, ...stripUndefined(v.tracking) };
-        tracker = new FaceTracker(trackerOptions);
+        const next = { ...trackerOptions, ...stripUndefined(v.tracking) };
+        validateTracking(next, 'tracking');
+        tracker = new FaceTracker(next);
+        trackerOptions = next;
       }
     },
     resetTracking() {
@@ -514,6 +521,15 @@ function validate(o: BrowserAnalyzerOptions): void {
   if (v !== undefined && v !== 'ssd' && v !== 'tiny' && v !== 'haar') {
     bad('videoDetector.detector', `expected "ssd", "tiny" or "haar", got ${JSON.stringify(v)}`);
   }
-  const s = o.tracking?.smoothing;
-  if (s !== undefined && !(s > 0 && s <= 1)) bad('tracking.smoothing', 'must be in (0, 1]');
+  validateTracking(o.tracking ?? {}, 'options.tracking');
+}
+
+function validateTracking(t: TrackerOptions, field: string): void {
+  const bad = (name: string, why: string) => {
+    throw new FerkitError('E_INPUT', `${field}.${name}: ${why}`);
+  };
+  if (t.smoothing !== undefined && !(t.smoothing > 0 && t.smoothing <= 1)) bad('smoothing', 'must be in (0, 1]');
+  const e = t.expressionEvery;
+  if (e !== undefined && !(Number.isInteger(e) && e >= 1))
+    bad('expressionEvery', `must be a positive integer, got ${e}`);
 }

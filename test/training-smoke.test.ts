@@ -82,11 +82,25 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     syntheticBin(join(dir, 'train.bin'), 40, 3);
     const base = ['-m', 'ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'train.bin')];
     const small = ['--widths', '8,16', '--depths', '1,1', '--stem-width', '8', '--no-progress', '--threads', '1'];
-    execFileSync(PYTHON, [...base, '--out', join(dir, 'a'), ...small, '--epochs', '1'], { cwd: trainingDir, stdio: 'ignore' });
-    const r = spawnSync(PYTHON, [...base, '--out', join(dir, 'b'), ...small.map((x) => (x === '8,16' ? '8,32' : x)), '--init', join(dir, 'a', 'best.pt')], {
+    execFileSync(PYTHON, [...base, '--out', join(dir, 'a'), ...small, '--epochs', '1'], {
       cwd: trainingDir,
-      encoding: 'utf8',
+      stdio: 'ignore',
     });
+    const r = spawnSync(
+      PYTHON,
+      [
+        ...base,
+        '--out',
+        join(dir, 'b'),
+        ...small.map((x) => (x === '8,16' ? '8,32' : x)),
+        '--init',
+        join(dir, 'a', 'best.pt'),
+      ],
+      {
+        cwd: trainingDir,
+        encoding: 'utf8',
+      },
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--init: .*a\/best\.pt has architecture/);
   }, 120_000);

@@ -3,7 +3,7 @@
  * playwright-core, with a synthetic fake camera (.y4m panning over face-api's demo photos).
  *
  *   1. camera: faces found in most frames, boxes/points/bars drawn on the overlay canvas, shown
- *      probabilities sum to 1 per face, FPS counter ≥ FERKIT_WEB_MIN_FPS (default 8) in software
+ *      probabilities sum to 1 per face, FPS counter ≥ FERKIT_WEB_MIN_FPS (default 10) in software
  *      (WASM) mode, JSON/CSV export; screenshot /tmp/ferkit-web.png.
  *   2. camera permission denied: the page says so, and analysing a photo file still works;
  *      screenshot /tmp/ferkit-web-denied.png.
@@ -25,12 +25,11 @@ import {
 } from './fixtures-web/harness.mjs';
 
 const hasChromium = chromiumAvailable();
-// Issue 4 asks for ≥ 10 fps on the 2-core machine in software mode. On the idle machine
-// `node web/measure.mjs` reads medians of 14.7–15.4 (1 WASM thread, the default), but this test,
-// sampling right after start-up inside the suite, read medians of 10.6–13.5 in six runs
-// (2026-11-28): too close to 10 for a CI gate. The default guards against regressions below 8;
-// FERKIT_WEB_MIN_FPS=10 checks the target itself.
-const MIN_FPS = Number(process.env.FERKIT_WEB_MIN_FPS ?? 8);
+// Issue 4 asks for ≥ 10 fps on the 2-core machine in software mode, and that is the gate. With
+// expressions classified every 2nd frame per face (the app's default) this test read medians of
+// 14.6, 16.5 and 17.2 on the idle machine (2026-11-28, lowest single reading 13.2). A slower
+// machine can lower the gate with FERKIT_WEB_MIN_FPS.
+const MIN_FPS = Number(process.env.FERKIT_WEB_MIN_FPS ?? 10);
 const SAMPLE = join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg');
 
 if (!hasChromium) {
@@ -128,10 +127,11 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
 
       await page.click('[data-testid=camera-start]');
       await page.waitForFunction('window.__ferkit.framesAnalysed >= 20', null, { timeout: 300_000, polling: 500 });
-      // Let the FPS window fill with steady-state frames, then read the counter a few times.
+      // Let the FPS window fill with steady-state frames, then read the counter over one full loop
+      // of the fake camera (6 s: shots of 1–3 faces), so the median covers every shot.
       await new Promise((r) => setTimeout(r, 3000));
       const fpsReadings: number[] = [];
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 12; i++) {
         fpsReadings.push(Number(await page.evaluate(() => document.getElementById('fps')?.textContent)));
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -216,6 +216,11 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
         await page.evaluate(() => (window as unknown as { __ferkitExport: { json(): string } }).__ferkitExport.json()),
       );
       expect(json.frames.length).toBeGreaterThan(10);
+      // The app's default classifies each face's expression every 2nd frame: both kinds are recorded.
+      const recorded = (json.frames as { faces: { expressionReused?: boolean }[] }[]).flatMap((f) => f.faces);
+      const reusedShare = recorded.filter((f) => f.expressionReused).length / recorded.length;
+      expect(reusedShare).toBeGreaterThan(0.2);
+      expect(reusedShare).toBeLessThan(0.6);
 
       expect(errors).toEqual([]);
       const fps = fpsReadings.sort((a, b) => a - b)[Math.floor(fpsReadings.length / 2)];

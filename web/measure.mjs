@@ -11,6 +11,7 @@
  *
  *   node web/measure.mjs [--seconds 15] [--detect-every 1,3] [--detector auto,tiny_face_detector_416,ssd_mobilenetv1_320]
  *                        [--inflight 1,2] [--spin 0,1] [--backend wasm] [--threads 0] [--tta none] [--json out.json]
+ *                        [--expression-every 1,2] [--repeat 1] [--sync 1]
  *
  * --detector takes the app's detector ids (/models/index.json; 'auto' = tiny for video, SSD for
  * photos; default: the app's default). The detector reported is the one used for the video.
@@ -24,6 +25,10 @@ const args = process.argv.slice(2);
 const opt = (name, d) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
 const seconds = Number(opt('--seconds', 15));
 const detectEvery = opt('--detect-every', '3').split(',').map(Number);
+// each tracked face's expression every Nth frame; '' = the app's default
+const expressionEvery = opt('--expression-every', '').split(',');
+// run the whole matrix this many times, interleaved, so the settings compare side by side
+const repeat = Number(opt('--repeat', 1));
 const detectors = opt('--detector', '')
   .split(',')
   .filter(Boolean);
@@ -59,9 +64,11 @@ const kindOf = (path) =>
 const detectorList = detectors.length ? detectors : ['']; // '' = the app's default
 const runs = [];
 const combos = [];
-for (const detector of detectorList)
-  for (const every of detectEvery) for (const inf of inflight) for (const sp of spin) combos.push([detector, every, inf, sp]);
-for (const [detector, every, inf, sp] of combos) {
+for (let round = 0; round < repeat; round++)
+  for (const detector of detectorList)
+    for (const every of detectEvery)
+      for (const inf of inflight) for (const sp of spin) for (const ee of expressionEvery) combos.push([detector, every, inf, sp, ee]);
+for (const [detector, every, inf, sp, ee] of combos) {
   {
     responses = [];
     const browser = await launchBrowser({ camera: camera.path });
@@ -80,6 +87,7 @@ for (const [detector, every, inf, sp] of combos) {
       });
       if (sync) query.set('sync', sync);
       if (detector) query.set('detector', detector);
+      if (ee) query.set('expressionEvery', ee);
       const t0 = Date.now();
       await page.goto(`${server.url}?${query}`);
       await page.waitForFunction('window.__ferkit && window.__ferkit.firstFaceMs !== null', null, { timeout: 600_000, polling: 100 });
@@ -121,6 +129,7 @@ for (const [detector, every, inf, sp] of combos) {
       runs.push({
         detector: first.detector.replace(/^.*\//, ''),
         detectEvery: every,
+        expressionEvery: ee ? Number(ee) : await page.evaluate(() => Number(document.getElementById('expression-every').value)),
         inFlight: inf,
         spinning: sp === '1',
         backend: first.backend,
@@ -148,7 +157,7 @@ await server.close();
 const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
 for (const r of runs) {
   console.log(
-    `${r.detector} · detector every ${r.detectEvery} frame(s) · ${r.inFlight} in flight · ${r.backend} ${r.threads} threads${r.spinning ? ' (spinning)' : ''}: ` +
+    `${r.detector} · detector every ${r.detectEvery} frame(s) · expressions every ${r.expressionEvery} · ${r.inFlight} in flight · ${r.backend} ${r.threads} threads${r.spinning ? ' (spinning)' : ''}: ` +
       `FPS ${r.fps.median} (min ${r.fps.min}, max ${r.fps.max}; camera ${r.cameraFps}), ${r.facesPerFrame} faces/frame, ` +
       `${(r.framesWithFaces * 100).toFixed(0)}% frames with faces; ready ${(r.readyMs / 1000).toFixed(2)} s, ` +
       `first face ${(r.firstFaceMs / 1000).toFixed(2)} s; download ${mb(r.download.total)} ` +

@@ -7,6 +7,11 @@ export interface FaceResult {
   /** 68 iBUG points in image pixels. */
   landmarks: Point[];
   expression: { label: ExpressionLabel; probabilities: ExpressionProbabilities };
+  /**
+   * Video mode: true when this frame did not classify the face and `expression` repeats its track's
+   * last classified probabilities (FaceTracker's `expressionEvery`).
+   */
+  expressionReused?: boolean;
 }
 
 /** Milliseconds per stage for one image. */

@@ -7,7 +7,7 @@
 import { toExpressionResult } from '../expression/classifier.js';
 import { iou } from '../image/ops.js';
 import type { FaceResult } from '../pipeline/types.js';
-import { EXPRESSION_LABELS, type ExpressionProbabilities } from '../types.js';
+import { type Box, EXPRESSION_LABELS, type ExpressionProbabilities } from '../types.js';
 
 export interface TrackerOptions {
   /** Minimum IoU between a track's last box and a detection to continue the track (default 0.3). */
@@ -16,6 +16,12 @@ export interface TrackerOptions {
   maxMissed?: number;
   /** EMA weight of the newest frame, 0..1; 1 = no smoothing (default 0.4). */
   smoothing?: number;
+  /**
+   * Classify each tracked face's expression on every Nth frame only (default 1: every frame);
+   * in between, `reusableExpressions` offers its last probabilities. Tracks take turns by id, so
+   * with several faces the work spreads evenly over frames. A new face is always classified.
+   */
+  expressionEvery?: number;
 }
 
 export interface TrackedFace extends FaceResult {
@@ -30,6 +36,8 @@ interface Track {
   id: number;
   box: FaceResult['box'];
   probs: Float64Array;
+  /** The last classified (unsmoothed) probabilities. */
+  raw: ExpressionProbabilities;
   missed: number;
   age: number;
 }
@@ -40,42 +48,80 @@ export class FaceTracker {
   private readonly iouThreshold: number;
   private readonly maxMissed: number;
   private readonly smoothing: number;
+  private readonly expressionEvery: number;
+  private frame = 0;
 
   constructor(options: TrackerOptions = {}) {
     this.iouThreshold = options.iouThreshold ?? 0.3;
     this.maxMissed = options.maxMissed ?? 15;
     this.smoothing = options.smoothing ?? 0.4;
+    this.expressionEvery = options.expressionEvery ?? 1;
     if (!(this.smoothing > 0 && this.smoothing <= 1)) throw new RangeError('smoothing must be in (0, 1]');
+    if (!(Number.isInteger(this.expressionEvery) && this.expressionEvery >= 1)) {
+      throw new RangeError('expressionEvery must be a positive integer');
+    }
   }
 
-  /** Feed one frame's faces; returns them with ids and smoothed expressions, in input order. */
-  update(faces: readonly FaceResult[]): TrackedFace[] {
+  /** Greedy matching by IoU, best pairs first: the track each box continues, if any. */
+  private match(boxes: readonly Box[]): Map<number, Track> {
     const pairs: [number, number, number][] = [];
     this.tracks.forEach((t, ti) => {
-      faces.forEach((f, fi) => {
-        const o = iou(t.box, f.box);
-        if (o >= this.iouThreshold) pairs.push([o, ti, fi]);
+      boxes.forEach((b, bi) => {
+        const o = iou(t.box, b);
+        if (o >= this.iouThreshold) pairs.push([o, ti, bi]);
       });
     });
     pairs.sort((a, b) => b[0] - a[0]);
     const trackOf = new Map<number, Track>();
     const usedTracks = new Set<number>();
-    for (const [, ti, fi] of pairs) {
-      if (usedTracks.has(ti) || trackOf.has(fi)) continue;
+    for (const [, ti, bi] of pairs) {
+      if (usedTracks.has(ti) || trackOf.has(bi)) continue;
       usedTracks.add(ti);
-      trackOf.set(fi, this.tracks[ti]);
+      trackOf.set(bi, this.tracks[ti]);
     }
-    this.tracks.forEach((t, ti) => {
-      if (!usedTracks.has(ti)) t.missed++;
+    return trackOf;
+  }
+
+  /**
+   * Before classifying the next frame's faces (at these boxes): for each, the probabilities it may
+   * reuse instead, or undefined where it must be classified (a new face, or its turn by
+   * `expressionEvery`). Pass the reused ones to update() with `expressionReused: true`.
+   */
+  reusableExpressions(boxes: readonly Box[]): (ExpressionProbabilities | undefined)[] {
+    if (this.expressionEvery === 1) return boxes.map(() => undefined);
+    const trackOf = this.match(boxes);
+    return boxes.map((_, i) => {
+      const t = trackOf.get(i);
+      return t && (this.frame + t.id) % this.expressionEvery !== 0 ? t.raw : undefined;
     });
+  }
+
+  /** Feed one frame's faces; returns them with ids and smoothed expressions, in input order. */
+  update(faces: readonly FaceResult[]): TrackedFace[] {
+    this.frame++;
+    const trackOf = this.match(faces.map((f) => f.box));
+    const matched = new Set(trackOf.values());
+    for (const t of this.tracks) if (!matched.has(t)) t.missed++;
     const out = faces.map((f, fi) => {
       const p = EXPRESSION_LABELS.map((l) => f.expression.probabilities[l]);
       let t = trackOf.get(fi);
       if (!t) {
-        t = { id: this.nextId++, box: f.box, probs: Float64Array.from(p), missed: 0, age: 0 };
+        t = {
+          id: this.nextId++,
+          box: f.box,
+          probs: Float64Array.from(p),
+          raw: f.expression.probabilities,
+          missed: 0,
+          age: 0,
+        };
         this.tracks.push(t);
       } else {
-        for (let i = 0; i < p.length; i++) t.probs[i] = this.smoothing * p[i] + (1 - this.smoothing) * t.probs[i];
+        // Reused probabilities are not a new observation: averaging them in again would only
+        // pull the smoothed value towards an old frame.
+        if (!f.expressionReused) {
+          for (let i = 0; i < p.length; i++) t.probs[i] = this.smoothing * p[i] + (1 - this.smoothing) * t.probs[i];
+          t.raw = f.expression.probabilities;
+        }
         t.box = f.box;
         t.missed = 0;
       }
@@ -96,6 +142,7 @@ export class FaceTracker {
   reset(): void {
     this.tracks = [];
     this.nextId = 1;
+    this.frame = 0;
   }
 
   get activeTracks(): number {

@@ -10,8 +10,10 @@ export interface FaceRecord {
   label: string;
   /** Shown (smoothed in video mode) probabilities, EXPRESSION_LABELS order. */
   probabilities: Record<string, number>;
-  /** This frame's unsmoothed probabilities (video mode). */
+  /** The unsmoothed probabilities (video mode): this frame's, or the last classified ones if expressionReused. */
   rawProbabilities?: Record<string, number>;
+  /** Video mode: the face was not classified on this frame (its turn comes every Nth frame). */
+  expressionReused?: true;
 }
 
 export interface FrameRecord {
@@ -51,6 +53,7 @@ export function toRecord(frame: number, source: string, timeMs: number, res: Bro
       ...(f.rawProbabilities
         ? { rawProbabilities: Object.fromEntries(EXPRESSION_LABELS.map((l) => [l, r5(f.rawProbabilities![l])])) }
         : {}),
+      ...(f.expressionReused ? { expressionReused: true as const } : {}),
     })),
   };
 }

@@ -35,6 +35,7 @@ const syncBox = $<HTMLInputElement>('sync');
 const ema = $<HTMLInputElement>('ema');
 const emaValue = $<HTMLOutputElement>('ema-value');
 const detectEverySelect = $<HTMLSelectElement>('detect-every');
+const expressionEverySelect = $<HTMLSelectElement>('expression-every');
 const fpsEl = $<HTMLSpanElement>('fps');
 const perfInfo = $<HTMLParagraphElement>('perf-info');
 const recordCount = $<HTMLSpanElement>('record-count');
@@ -226,6 +227,7 @@ function currentConfig(): EngineConfig {
     scoreThreshold: Number(params.get('score') ?? 0.5),
     smoothing: Number(ema.value),
     detectEvery: Number(detectEverySelect.value),
+    expressionEvery: Number(expressionEverySelect.value),
   };
 }
 
@@ -778,6 +780,8 @@ ema.oninput = () => {
 };
 ema.onchange = () => send({ type: 'video-options', smoothing: Number(ema.value) });
 detectEverySelect.onchange = () => send({ type: 'video-options', detectEvery: Number(detectEverySelect.value) });
+expressionEverySelect.onchange = () =>
+  send({ type: 'video-options', expressionEvery: Number(expressionEverySelect.value) });
 for (const s of [detectorSelect, modelSelect, backendSelect]) s.onchange = () => loadEngine();
 ttaBox.onchange = () => loadEngine();
 navigator.mediaDevices?.addEventListener?.('devicechange', () => void listCameras());
@@ -815,6 +819,7 @@ async function main(): Promise<void> {
   if (params.get('backend')) backendSelect.value = params.get('backend')!;
   if (params.get('tta')) ttaBox.checked = params.get('tta') === 'flip';
   if (params.get('detectEvery')) detectEverySelect.value = params.get('detectEvery')!;
+  if (params.get('expressionEvery')) expressionEverySelect.value = params.get('expressionEvery')!;
   if (params.get('sync')) syncBox.checked = params.get('sync') === '1';
   if (params.get('smoothing')) {
     ema.value = params.get('smoothing')!;

@@ -20,12 +20,14 @@ export interface EngineConfig {
   /** EMA weight of the newest frame (FaceTracker smoothing). */
   smoothing: number;
   detectEvery: number;
+  /** Classify each tracked face every Nth frame (FaceTracker expressionEvery). */
+  expressionEvery: number;
 }
 
 export type ToWorker =
   | { type: 'init'; config: EngineConfig; modelBaseUrl: string; wasmPaths: string }
   | { type: 'frame'; id: number; bitmap: ImageBitmap; mode: 'image' | 'video'; sentAt: number }
-  | { type: 'video-options'; smoothing?: number; detectEvery?: number }
+  | { type: 'video-options'; smoothing?: number; detectEvery?: number; expressionEvery?: number }
   | { type: 'reset-tracking' };
 
 /**

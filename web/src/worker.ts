@@ -27,7 +27,7 @@ async function load(config: EngineConfig, modelBaseUrl: string, wasmPaths: strin
       runtime: { backend: config.backend, wasmPaths, threads: config.threads || undefined, spinning: config.spinning },
       tta: config.tta,
       scoreThreshold: config.scoreThreshold,
-      tracking: { smoothing: config.smoothing },
+      tracking: { smoothing: config.smoothing, expressionEvery: config.expressionEvery },
       detectEvery: config.detectEvery,
     });
     const previous = analyzer;
@@ -65,7 +65,10 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       chain = chain.then(() =>
         analyzer?.setVideoOptions({
           detectEvery: m.detectEvery,
-          tracking: m.smoothing !== undefined ? { smoothing: m.smoothing } : undefined,
+          tracking:
+            m.smoothing !== undefined || m.expressionEvery !== undefined
+              ? { smoothing: m.smoothing, expressionEvery: m.expressionEvery }
+              : undefined,
         }),
       );
       break;

@@ -33,7 +33,7 @@ import { type PipelineStages, runPipeline } from './pipeline/run.js';
 import type { AnalysisResult, FaceResult } from './pipeline/types.js';
 import type { InferenceRuntime } from './runtime/types.js';
 import { createWebRuntime, type WebBackend, type WebRuntime, type WebRuntimeOptions } from './runtime/web.js';
-import { FaceTracker, type TrackerOptions } from './track/tracker.js';
+import { checkTrackerOptions, FaceTracker, type TrackerOptions } from './track/tracker.js';
 import type { Box, Detection, ExpressionProbabilities, RgbImage } from './types.js';
 
 export { FerkitError, isFerkitError } from './errors.js';
@@ -481,8 +481,7 @@ export async function createBrowserAnalyzer(options: BrowserAnalyzerOptions = {}
       }
       if (v.tracking) {
         const next = { ...trackerOptions, ...stripUndefined(v.tracking) };
-        validateTracking(next, 'tracking');
-        tracker = new FaceTracker(next);
+        tracker = new FaceTracker(next); // throws E_INPUT naming the option before anything changes
         trackerOptions = next;
       }
     },
@@ -521,15 +520,5 @@ function validate(o: BrowserAnalyzerOptions): void {
   if (v !== undefined && v !== 'ssd' && v !== 'tiny' && v !== 'haar') {
     bad('videoDetector.detector', `expected "ssd", "tiny" or "haar", got ${JSON.stringify(v)}`);
   }
-  validateTracking(o.tracking ?? {}, 'options.tracking');
-}
-
-function validateTracking(t: TrackerOptions, field: string): void {
-  const bad = (name: string, why: string) => {
-    throw new FerkitError('E_INPUT', `${field}.${name}: ${why}`);
-  };
-  if (t.smoothing !== undefined && !(t.smoothing > 0 && t.smoothing <= 1)) bad('smoothing', 'must be in (0, 1]');
-  const e = t.expressionEvery;
-  if (e !== undefined && !(Number.isInteger(e) && e >= 1))
-    bad('expressionEvery', `must be a positive integer, got ${e}`);
+  checkTrackerOptions(o.tracking ?? {}, 'options.tracking');
 }

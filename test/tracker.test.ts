@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type PipelineStages, runPipeline } from '../src/pipeline/run.js';
 import type { FaceResult } from '../src/pipeline/types.js';
-import { FaceTracker } from '../src/track/tracker.js';
+import { checkTrackerOptions, FaceTracker } from '../src/track/tracker.js';
 import { EXPRESSION_LABELS } from '../src/types.js';
 
 function face(x: number, y: number, happy: number): FaceResult {
@@ -86,8 +86,21 @@ describe('expression work spread over frames (expressionEvery)', () => {
   });
 
   it('rejects an expressionEvery that is not a positive integer', () => {
-    expect(() => new FaceTracker({ expressionEvery: 0 })).toThrow(/expressionEvery/);
+    expect(() => new FaceTracker({ expressionEvery: 0 })).toThrow(
+      /tracking.expressionEvery: must be a positive integer, got 0/,
+    );
     expect(() => new FaceTracker({ expressionEvery: 1.5 })).toThrow(/expressionEvery/);
+  });
+
+  it("names the option and the caller's field in every range error", () => {
+    expect(() => checkTrackerOptions({ smoothing: 0 }, 'options.tracking')).toThrow(
+      /^options\.tracking\.smoothing: must be in \(0, 1\], got 0$/,
+    );
+    expect(() => checkTrackerOptions({ iouThreshold: 1.5 })).toThrow(/^tracking\.iouThreshold: /);
+    expect(() => checkTrackerOptions({ maxMissed: -1 })).toThrow(/^tracking\.maxMissed: /);
+    expect(() =>
+      checkTrackerOptions({ smoothing: 1, expressionEvery: 3, iouThreshold: 0.3, maxMissed: 0 }),
+    ).not.toThrow();
   });
 });
 

@@ -4,6 +4,7 @@
  * Host-free: shared by the browser app, `ferkit video`, `ferkit camera` and the WebSocket stream.
  */
 
+import { FerkitError } from '../errors.js';
 import { toExpressionResult } from '../expression/classifier.js';
 import { iou } from '../image/ops.js';
 import type { FaceResult } from '../pipeline/types.js';
@@ -22,6 +23,24 @@ export interface TrackerOptions {
    * with several faces the work spreads evenly over frames. A new face is always classified.
    */
   expressionEvery?: number;
+}
+
+/** Throws E_INPUT naming `field`.<option> unless every given option is in range. */
+export function checkTrackerOptions(o: TrackerOptions, field = 'tracking'): void {
+  const bad = (name: string, why: string, value: unknown) => {
+    throw new FerkitError('E_INPUT', `${field}.${name}: ${why}, got ${value}`);
+  };
+  if (o.iouThreshold !== undefined && !(o.iouThreshold > 0 && o.iouThreshold <= 1)) {
+    bad('iouThreshold', 'must be in (0, 1]', o.iouThreshold);
+  }
+  if (o.maxMissed !== undefined && !(Number.isInteger(o.maxMissed) && o.maxMissed >= 0)) {
+    bad('maxMissed', 'must be an integer ≥ 0', o.maxMissed);
+  }
+  if (o.smoothing !== undefined && !(o.smoothing > 0 && o.smoothing <= 1))
+    bad('smoothing', 'must be in (0, 1]', o.smoothing);
+  if (o.expressionEvery !== undefined && !(Number.isInteger(o.expressionEvery) && o.expressionEvery >= 1)) {
+    bad('expressionEvery', 'must be a positive integer', o.expressionEvery);
+  }
 }
 
 export interface TrackedFace extends FaceResult {
@@ -52,14 +71,11 @@ export class FaceTracker {
   private frame = 0;
 
   constructor(options: TrackerOptions = {}) {
+    checkTrackerOptions(options);
     this.iouThreshold = options.iouThreshold ?? 0.3;
     this.maxMissed = options.maxMissed ?? 15;
     this.smoothing = options.smoothing ?? 0.4;
     this.expressionEvery = options.expressionEvery ?? 1;
-    if (!(this.smoothing > 0 && this.smoothing <= 1)) throw new RangeError('smoothing must be in (0, 1]');
-    if (!(Number.isInteger(this.expressionEvery) && this.expressionEvery >= 1)) {
-      throw new RangeError('expressionEvery must be a positive integer');
-    }
   }
 
   /** Greedy matching by IoU, best pairs first: the track each box continues, if any. */

@@ -72,6 +72,18 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(card.training.initializedFrom).toHaveLength(1);
     expect(card.training.initializedFrom[0].command).toContain('--widths 8,16');
     expect(card.training.totalEpochs).toBe(bestEpoch + 1);
+    expect(card.training.weights).toMatch(/moving average/);
+    // the raw weights an --ema run keeps beside the average in last.pt, and a clear error elsewhere
+    const exportRaw = (checkpoint: string) => [
+      ...['ferkit_train.export', '--checkpoint', join(dir, 'warm', checkpoint), '--raw-weights'],
+      ...['--val', join(dir, 'val.bin'), '--name', 'tiny-raw', '--out', join(dir, 'models')],
+    ];
+    run(exportRaw('last.pt'));
+    const rawCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-raw.json'), 'utf8'));
+    expect(rawCard.training.weights).toMatch(/raw weights of the last epoch/);
+    const refused = spawnSync(PYTHON, ['-m', ...exportRaw('best.pt')], { cwd: trainingDir, encoding: 'utf8' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/--raw-weights: .*best\.pt has no raw weights/);
     const { maxDiffTta, maxDiffNoTta } = await checkParity(join(dir, 'models', 'tiny.onnx'));
     expect(maxDiffTta).toBeLessThan(1e-4);
     expect(maxDiffNoTta).toBeLessThan(1e-4);

@@ -59,6 +59,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     p.add_argument("--name", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--limit-val", type=int, default=0)
+    p.add_argument("--raw-weights", action="store_true",
+                   help="export the raw weights of an --ema run's last.pt (saved beside the average) instead of the average")
     a = p.parse_args(argv)
 
     if not os.path.isfile(a.checkpoint):
@@ -66,7 +68,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     ck = torch.load(a.checkpoint, map_location="cpu")  # a checkpoint saved on a GPU exports anywhere
     cfg = ck["config"]
     model = build(**cfg)
-    model.load_state_dict(ck["model"])
+    if a.raw_weights and "train_model" not in ck:
+        raise SystemExit(f"--raw-weights: {a.checkpoint} has no raw weights (only the last.pt of an --ema run has)")
+    model.load_state_dict(ck["train_model"] if a.raw_weights else ck["model"])
     model.eval()
 
     val = load(a.val, "PublicTest")
@@ -132,7 +136,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             "totalEpochs": state["epoch"] + sum(r["epochs"] for r in ck.get("lineage", [])),
             "steps": state["step"],
             "elapsedSeconds": round(state["elapsed"]),
-            "bestEpochLog": max(state["log"], key=lambda r: r["val_acc_tta"]) if state["log"] else None,
+            "weights": "raw weights of the last epoch" if a.raw_weights
+            else ("moving average of the weights (--ema)" if ck["args"].get("ema") else "as trained"),
+            # the log row of the exported weights: the last epoch's, or the best selected one's
+            "bestEpochLog": (state["log"][-1] if a.raw_weights else max(state["log"], key=lambda r: r["val_acc_tta"])) if state["log"] else None,
         },
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -162,12 +162,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     model = build(a.arch, a.widths, a.depths, a.block, a.stem_width, a.stem_stride, a.vgg_cfg, a.dropout)
     params, macs = count_params(model), count_macs(model)
     print(f"{a.arch}: {params / 1e6:.2f} M parameters, {macs / 1e6:.1f} M MACs per face, on {device}", flush=True)
+    config = {k: getattr(a, k) for k in MODEL_KEYS}
     lineage: List[Dict] = []
     if a.init:
         if not os.path.isfile(a.init):
             raise SystemExit(f"--init: {a.init} not found")
         init_ck = torch.load(a.init, map_location="cpu")
-        if init_ck["config"] != {k: getattr(a, k) for k in MODEL_KEYS}:
+        if init_ck["config"] != config:
             raise SystemExit(f"--init: {a.init} has architecture {init_ck['config']}, not this run's")
         model.load_state_dict(init_ck["model"])
         # The card must name every run the weights came through, or its command reproduces nothing.
@@ -204,7 +205,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     g = torch.Generator().manual_seed(a.seed * 1000 + state["epoch"])
     budget_s = a.time_budget * 60
-    config = {k: getattr(a, k) for k in MODEL_KEYS}
     prog = Progress(not a.no_progress)
     start = time.time() - state["elapsed"]
 

@@ -65,7 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     t.add_argument("--limit-train", type=int, default=0, help="use a random subset (smoke tests)")
     t.add_argument("--limit-val", type=int, default=0)
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
-    t.add_argument("--init", default="", help="start from this checkpoint's weights (same architecture) with a fresh optimizer and schedule: a warm restart")
+    t.add_argument("--init", default="", help="start from this checkpoint's weights (same architecture; the raw weights when it holds an average too) with a fresh optimizer and schedule: a warm restart")
     t.add_argument("--ema", type=float, default=0.0, help="evaluate, select and save an exponential moving average of the weights with this decay per step (0 = off)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--no-progress", action="store_true")
@@ -170,10 +170,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         init_ck = torch.load(a.init, map_location="cpu")
         if init_ck["config"] != config:
             raise SystemExit(f"--init: {a.init} has architecture {init_ck['config']}, not this run's")
-        model.load_state_dict(init_ck["model"])
+        # An --ema run's checkpoints hold the average as "model" and the raw weights as "train_model";
+        # a restart continues from the raw weights, which are the ones --raw-weights exports.
+        model.load_state_dict(init_ck.get("train_model", init_ck["model"]))
         # The card must name every run the weights came through, or its command reproduces nothing.
         lineage = init_ck.get("lineage", []) + [{"args": init_ck["args"], "epochs": init_ck["state"]["epoch"], "checkpoint": a.init}]
-        print(f"initialised from {a.init} (epoch {init_ck['state']['epoch']}, PublicTest TTA {init_ck['state']['best']:.4f})", flush=True)
+        which = "raw weights" if "train_model" in init_ck else "weights"
+        print(f"initialised from {a.init}'s {which} (epoch {init_ck['state']['epoch']}; its best PublicTest TTA {init_ck['state']['best']:.4f})", flush=True)
     model.to(device)
     ema = copy.deepcopy(model).requires_grad_(False) if a.ema else None
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]

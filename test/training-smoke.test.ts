@@ -3,7 +3,7 @@
  * export ONNX + card + parity fixture, then load the result in TypeScript and match PyTorch.
  * Needs Debian's python3-torch (.ci/run installs it); skipped with a notice elsewhere unless CI is set.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,13 +28,43 @@ function syntheticBin(path: string, n: number, seed: number): void {
   writeFileSync(path, buf);
 }
 
+interface PythonResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Asynchronous on purpose: a synchronous child blocks the test worker, and on a busy machine that
+ *  outlasts vitest's worker RPC timeout and fails the run. */
+function python(args: string[]): Promise<PythonResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, args, { cwd: trainingDir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** python -m MODULE ARGS…, its stdout; throws with stderr when it fails. */
+async function pythonModule(args: string[]): Promise<string> {
+  const r = await python(['-m', ...args]);
+  if (r.status !== 0) throw new Error(`python3 -m ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  return r.stdout;
+}
+
 describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONNX → TypeScript)', () => {
   it('trains, exports a card and parity fixture, and loads in TypeScript with matching probabilities', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferkit-train-'));
     syntheticBin(join(dir, 'train.bin'), 140, 1);
     syntheticBin(join(dir, 'val.bin'), 70, 2);
-    const run = (args: string[]) =>
-      execFileSync(PYTHON, ['-m', ...args], { cwd: trainingDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = pythonModule;
     // the same tiny model twice: 2 epochs, then --resume to 3
     const train = (epochs: number, out: string, ...extra: string[]) =>
       run([
@@ -43,17 +73,17 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
         ...['--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8'],
         ...['--epochs', String(epochs), '--batch-size', '32', '--no-progress', '--threads', '1', ...extra],
       ]);
-    const log = train(2, 'run');
+    const log = await train(2, 'run');
     expect(log).toMatch(/"epoch": 2/);
-    const resumed = train(3, 'run', '--resume');
+    const resumed = await train(3, 'run', '--resume');
     expect(resumed).toMatch(/resumed at epoch 2/);
     // a warm restart from that run's best weights, selecting on a moving average of the weights
-    const restarted = train(1, 'warm', '--init', join(dir, 'run', 'best.pt'), '--ema', '0.9');
+    const restarted = await train(1, 'warm', '--init', join(dir, 'run', 'best.pt'), '--ema', '0.9');
     expect(restarted).toMatch(/initialised from .*best\.pt/);
     expect(restarted).toMatch(/"val_acc_tta_raw"/);
     const firstRun = JSON.parse(readFileSync(join(dir, 'run', 'log.json'), 'utf8')) as { val_acc_tta: number }[];
     const bestEpoch = firstRun.findIndex((r) => r.val_acc_tta === Math.max(...firstRun.map((x) => x.val_acc_tta))) + 1;
-    run([
+    await run([
       'ferkit_train.export',
       '--checkpoint',
       join(dir, 'warm', 'best.pt'),
@@ -78,10 +108,22 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
       ...['ferkit_train.export', '--checkpoint', join(dir, 'warm', checkpoint), '--raw-weights'],
       ...['--val', join(dir, 'val.bin'), '--name', 'tiny-raw', '--out', join(dir, 'models')],
     ];
-    run(exportRaw('last.pt'));
+    await run(exportRaw('last.pt'));
     const rawCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-raw.json'), 'utf8'));
     expect(rawCard.training.weights).toMatch(/raw weights of the last epoch/);
-    const refused = spawnSync(PYTHON, ['-m', ...exportRaw('best.pt')], { cwd: trainingDir, encoding: 'utf8' });
+    // restarting again from that --ema run continues from its raw weights and records both runs before it
+    const again = await train(1, 'warm2', '--init', join(dir, 'warm', 'last.pt'));
+    expect(again).toMatch(/initialised from .*warm\/last\.pt's raw weights/);
+    await run([
+      ...['ferkit_train.export', '--checkpoint', join(dir, 'warm2', 'last.pt')],
+      ...['--val', join(dir, 'val.bin'), '--name', 'tiny-again', '--out', join(dir, 'models')],
+    ]);
+    const againCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-again.json'), 'utf8'));
+    expect(againCard.training.initializedFrom.map((r: { checkpoint: string }) => r.checkpoint)).toEqual([
+      join(dir, 'run', 'best.pt'),
+      join(dir, 'warm', 'last.pt'),
+    ]);
+    const refused = await python(['-m', ...exportRaw('best.pt')]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--raw-weights: .*best\.pt has no raw weights/);
     const { maxDiffTta, maxDiffNoTta } = await checkParity(join(dir, 'models', 'tiny.onnx'));
@@ -89,39 +131,27 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(maxDiffNoTta).toBeLessThan(1e-4);
   }, 300_000);
 
-  it('refuses --init from a checkpoint of another architecture, naming it', () => {
+  it('refuses --init from a checkpoint of another architecture, naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferkit-train-'));
     syntheticBin(join(dir, 'train.bin'), 40, 3);
-    const base = ['-m', 'ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'train.bin')];
+    const base = ['ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'train.bin')];
     const small = ['--widths', '8,16', '--depths', '1,1', '--stem-width', '8', '--no-progress', '--threads', '1'];
-    execFileSync(PYTHON, [...base, '--out', join(dir, 'a'), ...small, '--epochs', '1'], {
-      cwd: trainingDir,
-      stdio: 'ignore',
-    });
-    const r = spawnSync(
-      PYTHON,
-      [
-        ...base,
-        '--out',
-        join(dir, 'b'),
-        ...small.map((x) => (x === '8,16' ? '8,32' : x)),
-        '--init',
-        join(dir, 'a', 'best.pt'),
-      ],
-      {
-        cwd: trainingDir,
-        encoding: 'utf8',
-      },
-    );
+    await pythonModule([...base, '--out', join(dir, 'a'), ...small, '--epochs', '1']);
+    const r = await python([
+      '-m',
+      ...base,
+      '--out',
+      join(dir, 'b'),
+      ...small.map((x) => (x === '8,16' ? '8,32' : x)),
+      '--init',
+      join(dir, 'a', 'best.pt'),
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--init: .*a\/best\.pt has architecture/);
   }, 120_000);
 
-  it('runs the Python unit tests (data loaders: .bin, fer2013.csv, folders, bad input)', () => {
-    const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests', '-v'], {
-      cwd: trainingDir,
-      encoding: 'utf8',
-    });
+  it('runs the Python unit tests (data loaders: .bin, fer2013.csv, folders, bad input)', async () => {
+    const r = await python(['-m', 'unittest', 'discover', '-s', 'tests', '-v']);
     expect(r.stderr).toMatch(/OK/);
     expect(r.status).toBe(0);
   }, 120_000);

@@ -64,10 +64,9 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     const dir = mkdtempSync(join(tmpdir(), 'ferkit-train-'));
     syntheticBin(join(dir, 'train.bin'), 140, 1);
     syntheticBin(join(dir, 'val.bin'), 70, 2);
-    const run = pythonModule;
     // the same tiny model twice: 2 epochs, then --resume to 3
     const train = (epochs: number, out: string, ...extra: string[]) =>
-      run([
+      pythonModule([
         'ferkit_train.train',
         ...['--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin'), '--out', join(dir, out)],
         ...['--arch', 'resnet', '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck', '--stem-width', '8'],
@@ -83,7 +82,7 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(restarted).toMatch(/"val_acc_tta_raw"/);
     const firstRun = JSON.parse(readFileSync(join(dir, 'run', 'log.json'), 'utf8')) as { val_acc_tta: number }[];
     const bestEpoch = firstRun.findIndex((r) => r.val_acc_tta === Math.max(...firstRun.map((x) => x.val_acc_tta))) + 1;
-    await run([
+    await pythonModule([
       'ferkit_train.export',
       '--checkpoint',
       join(dir, 'warm', 'best.pt'),
@@ -108,13 +107,13 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
       ...['ferkit_train.export', '--checkpoint', join(dir, 'warm', checkpoint), '--raw-weights'],
       ...['--val', join(dir, 'val.bin'), '--name', 'tiny-raw', '--out', join(dir, 'models')],
     ];
-    await run(exportRaw('last.pt'));
+    await pythonModule(exportRaw('last.pt'));
     const rawCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-raw.json'), 'utf8'));
     expect(rawCard.training.weights).toMatch(/raw weights of the last epoch/);
     // restarting again from that --ema run continues from its raw weights and records both runs before it
     const again = await train(1, 'warm2', '--init', join(dir, 'warm', 'last.pt'));
     expect(again).toMatch(/initialised from .*warm\/last\.pt's raw weights/);
-    await run([
+    await pythonModule([
       ...['ferkit_train.export', '--checkpoint', join(dir, 'warm2', 'last.pt')],
       ...['--val', join(dir, 'val.bin'), '--name', 'tiny-again', '--out', join(dir, 'models')],
     ]);

@@ -24,7 +24,7 @@ from . import IMAGE_SIZE, LABELS
 from .data import load
 from .metrics import fit_temperature, softmax, summarize
 from .models import PIXEL_MEAN, PIXEL_STD, build, count_macs, count_params
-from .train import predict_logits
+from .train import predict_logits, raw_weights
 
 
 def parity_inputs(count: int = 4) -> np.ndarray:
@@ -70,7 +70,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     model = build(**cfg)
     if a.raw_weights and "train_model" not in ck:
         raise SystemExit(f"--raw-weights: {a.checkpoint} has no raw weights (only the last.pt of an --ema run has)")
-    model.load_state_dict(ck["train_model"] if a.raw_weights else ck["model"])
+    model.load_state_dict(raw_weights(ck) if a.raw_weights else ck["model"])
     model.eval()
 
     val = load(a.val, "PublicTest")

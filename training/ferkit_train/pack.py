@@ -21,8 +21,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from . import IMAGE_SIZE
+from .data import RECORD_BYTES
 
-RECORD = 1 + IMAGE_SIZE * IMAGE_SIZE  # label byte + grey pixels, the .bin format of ../shared/data/fer2013
 MAGIC = b"FERPACK1"
 
 
@@ -72,8 +72,8 @@ def pack(folder: str, out: str) -> List[Dict]:
             continue
         data = open(path, "rb").read()
         kind = "raw"
-        if name.endswith(".bin") and len(data) % RECORD == 0 and data:
-            rec = np.frombuffer(data, np.uint8).reshape(-1, RECORD)
+        if name.endswith(".bin") and len(data) % RECORD_BYTES == 0 and data:
+            rec = np.frombuffer(data, np.uint8).reshape(-1, RECORD_BYTES)
             faces = rec[:, 1:].reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
             payload, kind = rec[:, 0].tobytes() + encode_faces(faces).tobytes(), "faces-med"
         else:
@@ -110,7 +110,7 @@ def unpack(packed: str, folder: str) -> List[Dict]:
         payload = blob[pos : pos + e["payloadSize"]]
         pos += e["payloadSize"]
         if e["kind"] == "faces-med":
-            n = e["size"] // RECORD
+            n = e["size"] // RECORD_BYTES
             labels = np.frombuffer(payload[:n], np.uint8)
             faces = decode_faces(np.frombuffer(payload[n:], np.uint8).reshape(n, IMAGE_SIZE, IMAGE_SIZE))
             data = np.concatenate([labels[:, None], faces.reshape(n, -1)], 1).tobytes()

@@ -128,6 +128,12 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def raw_weights(ck: Dict) -> Dict:
+    """A checkpoint's raw training weights. An --ema run's checkpoints hold the average as "model"
+    and, in last.pt, the raw weights as "train_model"; other checkpoints hold only "model"."""
+    return ck.get("train_model", ck["model"])
+
+
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, images: np.ndarray, tta: bool, batch: int = 512) -> np.ndarray:
     """Logits for uint8 images; with tta, the mean of the image's and its mirror's logits."""
@@ -170,9 +176,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         init_ck = torch.load(a.init, map_location="cpu")
         if init_ck["config"] != config:
             raise SystemExit(f"--init: {a.init} has architecture {init_ck['config']}, not this run's")
-        # An --ema run's checkpoints hold the average as "model" and the raw weights as "train_model";
-        # a restart continues from the raw weights, which are the ones --raw-weights exports.
-        model.load_state_dict(init_ck.get("train_model", init_ck["model"]))
+        # A restart continues from the raw weights, which are the ones --raw-weights exports.
+        model.load_state_dict(raw_weights(init_ck))
         # The card must name every run the weights came through, or its command reproduces nothing.
         lineage = init_ck.get("lineage", []) + [{"args": init_ck["args"], "epochs": init_ck["state"]["epoch"], "checkpoint": a.init}]
         which = "raw weights" if "train_model" in init_ck else "weights"
@@ -198,7 +203,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if not os.path.isfile(last_path):
             raise SystemExit(f"--resume: {last_path} not found")
         ck = torch.load(last_path, map_location=device)
-        model.load_state_dict(ck.get("train_model", ck["model"]))
+        model.load_state_dict(raw_weights(ck))
         if ema is not None:
             ema.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])

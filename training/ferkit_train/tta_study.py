@@ -18,16 +18,16 @@ import torch
 from .data import load
 from .metrics import softmax, summarize
 from .models import build
+from .train import predict_logits, raw_weights
 
-View = Tuple[int, int, bool]  # (dx, dy, mirrored)
 
-
-def shifted(x: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
-    """out[y, x] = in[clamp(y + dy), clamp(x + dx)]: the image moved by (-dx, -dy), border pixels repeated."""
-    h, w = x.shape[-2:]
-    iy = torch.clamp(torch.arange(h) + dy, 0, h - 1)
-    ix = torch.clamp(torch.arange(w) + dx, 0, w - 1)
-    return x[:, :, iy][:, :, :, ix]
+def shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """out[y, x] = in[clamp(y + dy), clamp(x + dx)] over (..., H, W): the image moved by (-dx, -dy),
+    border pixels repeated."""
+    h, w = images.shape[-2:]
+    iy = np.clip(np.arange(h) + dy, 0, h - 1)
+    ix = np.clip(np.arange(w) + dx, 0, w - 1)
+    return images[..., iy, :][..., ix]
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
@@ -40,31 +40,30 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     ck = torch.load(a.checkpoint, map_location="cpu")
     model = build(**ck["config"])
-    model.load_state_dict(ck.get("train_model", ck["model"]))
-    model.eval()
+    model.load_state_dict(raw_weights(ck))
     val = load(a.val, "PublicTest")
     if a.limit_val:
         val = val.subset(a.limit_val)
-    x = torch.from_numpy(val.images).float().unsqueeze(1)
-    cache: Dict[View, np.ndarray] = {}
+    # flip-TTA logits (the mean of a view and its mirror) per shift, each computed once
+    cache: Dict[Tuple[int, int], np.ndarray] = {}
 
-    @torch.no_grad()
-    def logits(view: View) -> np.ndarray:
-        if view not in cache:
-            v = shifted(x, view[0], view[1])
-            if view[2]:
-                v = torch.flip(v, dims=[3])
-            cache[view] = torch.cat([model(v[i : i + 512]) for i in range(0, len(v), 512)]).numpy()
-        return cache[view]
+    def flip_logits(dx: int, dy: int) -> np.ndarray:
+        if (dx, dy) not in cache:
+            cache[dx, dy] = predict_logits(model, shifted(val.images, dx, dy), tta=True)
+        return cache[dx, dy]
 
-    def accuracy(views: List[View]) -> float:
-        return summarize(softmax(np.mean([logits(v) for v in views], 0)), val.labels)["accuracy"]
+    def accuracy(logits: np.ndarray) -> float:
+        return summarize(softmax(logits), val.labels)["accuracy"]
 
-    flip: List[View] = [(0, 0, False), (0, 0, True)]
-    rows = [{"views": "none", "passes": 1, "accuracy": accuracy(flip[:1])}, {"views": "flip", "passes": 2, "accuracy": accuracy(flip)}]
+    rows = [
+        {"views": "none", "passes": 1, "accuracy": accuracy(predict_logits(model, val.images, tta=False))},
+        {"views": "flip", "passes": 2, "accuracy": accuracy(flip_logits(0, 0))},
+    ]
     for s in (int(v) for v in a.shifts.split(",") if v):
-        views = flip + [(dx, dy, m) for dx, dy in ((s, 0), (-s, 0), (0, s), (0, -s)) for m in (False, True)]
-        rows.append({"views": f"flip + shifts of {s} px", "passes": len(views), "accuracy": accuracy(views)})
+        shifts = [(0, 0), (s, 0), (-s, 0), (0, s), (0, -s)]
+        # every shift has two views, so the mean of the per-shift means is the mean over all views
+        logits = np.mean([flip_logits(dx, dy) for dx, dy in shifts], 0)
+        rows.append({"views": f"flip + shifts of {s} px", "passes": 2 * len(shifts), "accuracy": accuracy(logits)})
     for r in rows:
         print(json.dumps(r), flush=True)
     return {"n": len(val), "rows": rows}

@@ -1,6 +1,7 @@
 /**
  * TypeScript vs PyTorch: the shipped expression models, run through ExpressionClassifier on
- * onnxruntime-node, give PyTorch's probabilities (exported beside each model) within 1e-4.
+ * onnxruntime-node, give PyTorch's probabilities (exported beside each model): within 1e-4 for
+ * float models, within the fixture's wider tolerance for int8 ones (two int8 engines round apart).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,10 +20,11 @@ describe('expression model parity with PyTorch', () => {
     expect(models.length).toBeGreaterThan(0);
   });
   for (const m of models) {
-    it(`${m}: probabilities within 1e-4 of PyTorch, with and without flip TTA`, async () => {
-      const { maxDiffTta, maxDiffNoTta } = await checkParity(join(bundledModelDir(), m));
-      expect(maxDiffTta).toBeLessThan(1e-4);
-      expect(maxDiffNoTta).toBeLessThan(1e-4);
+    it(`${m}: probabilities match PyTorch's, with and without flip TTA`, async () => {
+      const { maxDiffTta, maxDiffNoTta, tolerance } = await checkParity(join(bundledModelDir(), m));
+      expect(tolerance).toBeLessThanOrEqual(0.05);
+      expect(maxDiffTta).toBeLessThan(tolerance);
+      expect(maxDiffNoTta).toBeLessThan(tolerance);
     });
   }
 });

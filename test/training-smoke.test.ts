@@ -128,6 +128,23 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     const { maxDiffTta, maxDiffNoTta } = await checkParity(join(dir, 'models', 'tiny.onnx'));
     expect(maxDiffTta).toBeLessThan(1e-4);
     expect(maxDiffNoTta).toBeLessThan(1e-4);
+    // int8: calibrated on Training data only, refused without it, and loadable from TypeScript
+    const exportInt8 = (...extra: string[]) => [
+      ...['ferkit_train.export', '--checkpoint', join(dir, 'warm', 'best.pt'), '--int8', ...extra],
+      ...['--val', join(dir, 'val.bin'), '--name', 'tiny-int8', '--out', join(dir, 'models')],
+    ];
+    const noCalibration = await python(['-m', ...exportInt8()]);
+    expect(noCalibration.status).not.toBe(0);
+    expect(noCalibration.stderr).toMatch(/--int8 needs --calibration/);
+    await pythonModule(exportInt8('--calibration', join(dir, 'train.bin'), '--calibration-size', '64'));
+    const int8Card = JSON.parse(readFileSync(join(dir, 'models', 'tiny-int8.json'), 'utf8'));
+    expect(int8Card.precision).toBe('int8');
+    expect(int8Card.quantization.calibration).toMatch(/^64 FER2013 Training faces/);
+    expect(int8Card.parameters).toBe(card.parameters);
+    const int8 = await checkParity(join(dir, 'models', 'tiny-int8.onnx'));
+    expect(int8.tolerance).toBeLessThanOrEqual(0.03);
+    expect(int8.maxDiffTta).toBeLessThan(int8.tolerance);
+    expect(int8.maxDiffNoTta).toBeLessThan(int8.tolerance);
   }, 300_000);
 
   it('refuses --init from a checkpoint of another architecture, naming it', async () => {

@@ -17,6 +17,8 @@ export interface ExpressionModelCard {
   };
   output: { name: string; kind: 'logits' };
   calibration: { tta: 'flip' | 'none'; temperature: number; temperatureNoTta: number; method?: string };
+  /** Arithmetic of the graph: 'int8' graphs are quantized (QuantizeLinear/DequantizeLinear); absent on older cards = 'fp32'. */
+  precision?: 'fp32' | 'int8';
   parameters: number;
   macs: number;
   flops: number;
@@ -52,6 +54,8 @@ export function parseExpressionCard(json: unknown, source: string): ExpressionMo
     fail('input must be { name, shape: [batch, 1, size, size] }');
   }
   if (c.input?.color !== 'gray') fail('input.color must be "gray"');
+  if (c.precision !== undefined && c.precision !== 'fp32' && c.precision !== 'int8')
+    fail(`precision is ${JSON.stringify(c.precision)}, expected "fp32" or "int8"`);
   if (!c.output?.name) fail('output.name is missing');
   const t = c.calibration?.temperature;
   const t0 = c.calibration?.temperatureNoTta;

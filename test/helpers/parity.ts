@@ -16,7 +16,14 @@ export function parityInputs(count = 4, size = 48): Uint8Array[] {
   });
 }
 
-export async function checkParity(onnxPath: string): Promise<{ maxDiffTta: number; maxDiffNoTta: number }> {
+/** A fixture's tolerance: export.py writes 1e-4 for float graphs, more for int8 ones (see there why). */
+export interface ParityResult {
+  maxDiffTta: number;
+  maxDiffNoTta: number;
+  tolerance: number;
+}
+
+export async function checkParity(onnxPath: string): Promise<ParityResult> {
   const card = parseExpressionCard(JSON.parse(readFileSync(onnxPath.replace(/\.onnx$/, '.json'), 'utf8')), onnxPath);
   const parity = JSON.parse(readFileSync(onnxPath.replace(/\.onnx$/, '.parity.json'), 'utf8'));
   const bytes = readFileSync(onnxPath);
@@ -37,5 +44,5 @@ export async function checkParity(onnxPath: string): Promise<{ maxDiffTta: numbe
       }
     }
   }
-  return { maxDiffTta, maxDiffNoTta };
+  return { maxDiffTta, maxDiffNoTta, tolerance: typeof parity.tolerance === 'number' ? parity.tolerance : 1e-4 };
 }

@@ -138,7 +138,8 @@ def raw_weights(ck: Dict) -> Dict:
 def predict_logits(model: torch.nn.Module, images: np.ndarray, tta: bool, batch: int = 512) -> np.ndarray:
     """Logits for uint8 images; with tta, the mean of the image's and its mirror's logits."""
     model.eval()
-    device = next(model.parameters()).device
+    first = next(model.parameters(), None)  # an int8 model keeps its weights packed, outside parameters()
+    device = first.device if first is not None else torch.device("cpu")
     out = []
     for i in range(0, len(images), batch):
         x = torch.from_numpy(images[i : i + batch]).float().unsqueeze(1).to(device)

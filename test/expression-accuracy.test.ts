@@ -1,0 +1,41 @@
+/**
+ * Each bundled expression model, run by ferkit on onnxruntime-node over all of FER2013 PublicTest,
+ * reaches the accuracy its card reports (measured in PyTorch at export). For float models that is
+ * the same arithmetic, so a handful of faces at most may differ; an int8 model runs on a different
+ * int8 engine than PyTorch's, so a few more faces near a class boundary may flip.
+ * Needs ../shared/data (skipped without it).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadFer2013 } from '../src/data/fer2013.js';
+import { parseExpressionCard } from '../src/expression/card.js';
+import { ExpressionClassifier } from '../src/expression/classifier.js';
+import { bundledModelDir } from '../src/node/paths.js';
+import { nodeRuntime } from '../src/runtime/node.js';
+
+const dataRoot = resolve(process.env.FERKIT_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url)));
+const publicTest = join(dataRoot, 'fer2013', 'publictest.bin');
+const models = readdirSync(bundledModelDir()).filter((f) => f.endsWith('.onnx'));
+
+/** Largest |ferkit − card| accuracy gap accepted: 4 faces of 3,589 in float, 18 in int8. */
+const MAX_GAP = { fp32: 0.0012, int8: 0.005 } as const;
+
+describe.skipIf(!existsSync(publicTest))('bundled models on all of FER2013 PublicTest', () => {
+  for (const file of models) {
+    it(`${file}: accuracy with the card's TTA matches the card`, { timeout: 180_000 }, async () => {
+      const path = join(bundledModelDir(), file);
+      const card = parseExpressionCard(JSON.parse(readFileSync(path.replace(/\.onnx$/, '.json'), 'utf8')), path);
+      const data = await loadFer2013(publicTest);
+      const classifier = await ExpressionClassifier.create(nodeRuntime, readFileSync(path), card, path);
+      const probabilities = await classifier.probabilities(data.images);
+      await classifier.dispose();
+      let correct = 0;
+      for (const [i, p] of probabilities.entries()) if (p.indexOf(Math.max(...p)) === data.labels[i]) correct++;
+      const accuracy = correct / data.labels.length;
+      expect(data.labels.length).toBe(card.metrics.n);
+      expect(Math.abs(accuracy - card.metrics.accuracyTta)).toBeLessThanOrEqual(MAX_GAP[card.precision ?? 'fp32']);
+    });
+  }
+});

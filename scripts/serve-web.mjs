@@ -70,7 +70,7 @@ export function buildLibrary({ force = false } = {}) {
  */
 export async function ensureModels() {
   const { ensureFaceApiModels } = await import(pathToFileURL(join(ROOT, 'dist', 'convert', 'main.js')).href);
-  await loadDefaultSizes();
+  await loadDefaults();
   return ensureFaceApiModels(undefined, { tinySizes: [defaultTinySize], log: (m) => log(m) });
 }
 
@@ -95,17 +95,20 @@ function readJson(p) {
   }
 }
 
-/** ferkit's default SSD and tiny-detector input sizes (src/detect/*.ts), read from dist/ when built. */
+/** ferkit's default SSD and tiny-detector input sizes (src/detect/*.ts) and expression model (src/expression/default-model.ts), read from dist/ when built. */
 let defaultSsdSize = 320;
 let defaultTinySize = 416;
-async function loadDefaultSizes() {
+let defaultExpressionModel = 'ferkit-resnet-int8';
+async function loadDefaults() {
   try {
     const ssd = await import(pathToFileURL(join(ROOT, 'dist', 'detect', 'ssd.js')).href);
     defaultSsdSize = ssd.SSD_DEFAULT_INPUT_SIZE ?? ssd.SSD_INPUT_SIZE ?? defaultSsdSize;
     const tiny = await import(pathToFileURL(join(ROOT, 'dist', 'detect', 'tiny.js')).href);
     defaultTinySize = tiny.TINY_DEFAULT_INPUT_SIZE ?? defaultTinySize;
+    const expression = await import(pathToFileURL(join(ROOT, 'dist', 'expression', 'default-model.js')).href);
+    defaultExpressionModel = expression.DEFAULT_EXPRESSION_MODEL ?? defaultExpressionModel;
   } catch {
-    /* dist/ not built: the fallbacks only affect which detector is preselected */
+    /* dist/ not built: the fallbacks only affect which detector and model are preselected */
   }
 }
 
@@ -173,8 +176,9 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
     files.set(basename(HAAR), HAAR);
     detectors.push({ id: 'haar', kind: 'haar', file: basename(HAAR), bytes: statSync(HAAR).size, label: 'Haar cascade (OpenCV, CPU)' });
   }
-  // The default expression model first (ferkit-resnet), then the rest by name.
-  expression.sort((a, b) => (a.name === 'ferkit-resnet' ? -1 : b.name === 'ferkit-resnet' ? 1 : a.name.localeCompare(b.name)));
+  // ferkit's default expression model first, then the rest by name.
+  const first = defaultExpressionModel;
+  expression.sort((a, b) => (a.name === first ? -1 : b.name === first ? 1 : a.name.localeCompare(b.name)));
   return { index: { detectors, landmarks, expression }, files };
 }
 
@@ -209,7 +213,7 @@ export async function startWebServer({ port = 5173, host = '127.0.0.1', quiet = 
     body.catch(() => gzCache.delete(path));
     return body;
   };
-  await loadDefaultSizes();
+  await loadDefaults();
   let models = modelIndex();
   let modelsAt = Date.now();
 

@@ -6,7 +6,7 @@
  *   import { createBrowserAnalyzer, drawOverlay } from 'ferkit/browser';
  *
  *   const analyzer = await createBrowserAnalyzer({
- *     modelBaseUrl: '/models/',              // ssd_mobilenetv1_384.onnx, face_landmark_68.onnx, ferkit-resnet.onnx + .json
+ *     modelBaseUrl: '/models/',              // ssd_mobilenetv1_384.onnx, face_landmark_68.onnx, ferkit-resnet-int8.onnx + .json
  *     runtime: { wasmPaths: '/ort/' },       // where node_modules/onnxruntime-web/dist/ is served
  *   });
  *   const result = await analyzer.analyze(document.querySelector('img')!);
@@ -26,6 +26,7 @@ import type { DetectOptions, FaceDetector } from './detect/types.js';
 import { FerkitError } from './errors.js';
 import { type ExpressionModelCard, parseExpressionCard } from './expression/card.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
+import { DEFAULT_EXPRESSION_MODEL } from './expression/default-model.js';
 import { intersectionArea, pointsBox, toRgb } from './image/ops.js';
 import { createLandmarkModel } from './landmarks/landmark68.js';
 import type { LandmarkModel } from './landmarks/types.js';
@@ -42,6 +43,7 @@ export { drawOverlay, type OverlayOptions, PURPLE } from './render/overlay.js';
 export type { WebBackend, WebRuntime, WebRuntimeOptions } from './runtime/web.js';
 export { createWebRuntime } from './runtime/web.js';
 export { EXPRESSION_LABELS } from './types.js';
+export { DEFAULT_EXPRESSION_MODEL };
 
 /** Everything analyze() accepts. */
 export type BrowserImageInput =
@@ -76,7 +78,10 @@ export interface BrowserAnalyzerOptions {
   haarCascade?: string;
   /** Landmark model file or URL (default 'face_landmark_68.onnx'). */
   landmarkModel?: string;
-  /** Expression model .onnx file or URL (default 'ferkit-resnet.onnx'); its card is the same name with .json. */
+  /**
+   * Expression model .onnx file or URL (default 'ferkit-resnet-int8.onnx'; on WebGPU prefer the float
+   * 'ferkit-resnet.onnx'); its card is the same name with .json.
+   */
   expressionModel?: string;
   /** Options for onnxruntime-web, or any InferenceRuntime (shared, not disposed by this analyzer). */
   runtime?: WebRuntimeOptions | InferenceRuntime;
@@ -157,7 +162,7 @@ export const BROWSER_DEFAULTS = {
   detector: 'ssd',
   haarCascade: 'haarcascade_frontalface_default.xml',
   landmarkModel: 'face_landmark_68.onnx',
-  expressionModel: 'ferkit-resnet.onnx',
+  expressionModel: `${DEFAULT_EXPRESSION_MODEL}.onnx`,
   scoreThreshold: 0.5,
   minFaceSize: 24,
   maxFaces: 100,

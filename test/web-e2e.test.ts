@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_EXPRESSION_MODEL } from '../src/expression/default-model.js';
 // @ts-expect-error plain .mjs helpers shared with web/measure.mjs
 import { makeFakeCamera } from './fixtures-web/fake-camera.mjs';
 // @ts-expect-error plain .mjs helpers shared with web/measure.mjs
@@ -292,7 +293,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       );
       expect(
         await page.evaluate(() => document.querySelector<HTMLSelectElement>('[data-testid=model-select]')!.value),
-      ).toBe('ferkit-resnet.onnx');
+      ).toBe(`${DEFAULT_EXPRESSION_MODEL}.onnx`);
       const before = after.framesAnalysed;
       await page.setInputFiles('[data-testid=file-input]', SAMPLE);
       await page.waitForFunction(`window.__ferkit.framesAnalysed > ${before}`, null, {

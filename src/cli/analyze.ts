@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
+import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { expandInputs } from '../node/inputs.js';
 import { renderAnnotated } from '../render/node.js';
 import { type Command, errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
@@ -26,7 +27,7 @@ Options:
                             haar = OpenCV's frontal-face Haar cascade (the paper's)
   --min-face PX             ignore faces smaller than PX pixels (default 24)
   --threshold S             detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
-  --model NAME|PATH         expression model (default ferkit-resnet; see 'ferkit models')
+  --model NAME|PATH         expression model (default ${DEFAULT_EXPRESSION_MODEL}; see 'ferkit models')
   --tta none|flip           test-time augmentation (default: the model card's)
   --threads N               inference threads (default: all cores)
   --timings                 include per-stage milliseconds in each result

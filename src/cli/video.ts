@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
+import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, encodeFrames, type FrameEncoder, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { analyzeFrames, annotateFrame } from '../video/process.js';
@@ -34,7 +35,7 @@ Options:
   --detector cnn|haar     face detector (default cnn)
   --min-face PX           ignore faces smaller than PX pixels (default 24)
   --threshold S           detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
-  --model NAME|PATH       expression model (default ferkit-resnet)
+  --model NAME|PATH       expression model (default ${DEFAULT_EXPRESSION_MODEL})
   --threads N             inference threads (default: all cores)
   --crf N                 x264 quality, lower is better (default 20)
   --no-audio              do not copy the input's audio

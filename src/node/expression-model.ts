@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { FerkitError } from '../errors.js';
 import { type ExpressionModelCard, parseExpressionCard } from '../expression/card.js';
+import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { bundledModelDir } from './paths.js';
 
-/** The model ferkit uses unless told otherwise (see models/README.md for the comparison). */
-export const DEFAULT_EXPRESSION_MODEL = 'ferkit-resnet';
+export { DEFAULT_EXPRESSION_MODEL };
 
 export interface LoadedModel {
   bytes: Uint8Array;

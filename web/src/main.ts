@@ -3,6 +3,7 @@
  * with FPS and per-stage latency, model choice, snapshot and JSON/CSV export.
  */
 import type { BrowserAnalysis, BrowserFace } from '../../src/browser.js';
+import { DEFAULT_EXPRESSION_MODEL } from '../../src/expression/default-model.js';
 import { drawOverlay } from '../../src/render/overlay.js';
 import { EXPRESSION_LABELS } from '../../src/types.js';
 import { download, type FrameRecord, toCsv, toJson, toRecord } from './export.js';
@@ -174,10 +175,10 @@ async function loadIndex(): Promise<ModelIndex> {
       landmarks: [{ file: 'face_landmark_68.onnx', bytes: 0 }],
       expression: [
         {
-          name: 'ferkit-resnet',
-          file: 'ferkit-resnet.onnx',
-          card: 'ferkit-resnet.json',
-          label: 'ferkit-resnet',
+          name: DEFAULT_EXPRESSION_MODEL,
+          file: `${DEFAULT_EXPRESSION_MODEL}.onnx`,
+          card: `${DEFAULT_EXPRESSION_MODEL}.json`,
+          label: DEFAULT_EXPRESSION_MODEL,
           bytes: 0,
         },
       ],

@@ -230,15 +230,28 @@ describe.skipIf(!existsSync(model))('BENCHMARKS.md sections of the pipeline and 
     ];
     const r = await ferkit(args);
     expect(r.code, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout);
-    expect(rows.map((x: { tta: string }) => x.tta)).toEqual(['flip', 'none']);
+    const rows = JSON.parse(r.stdout) as {
+      engine: string;
+      tta: string;
+      msPerFaceSingle: number;
+      msPerFaceBatched: number;
+    }[];
+    // both engines by default: onnxruntime-node and onnxruntime-web's WASM backend
+    expect(rows.map((x) => `${x.engine}/${x.tta}`)).toEqual(['node/flip', 'node/none', 'wasm/flip', 'wasm/none']);
+    for (const x of rows) expect(x.msPerFaceSingle).toBeGreaterThan(0);
     expect(r.stderr).toContain(`updated the expression section of ${file}`);
     const section = await expectSection(file, 'expression', '## Expression models: milliseconds per face', args);
-    expect(section).toContain('10 single-face calls per model and TTA');
-    expect(section).toContain('| model | TTA | threads | ms/face (1 per call) | ms/face (batch of 32) |');
+    expect(section).toContain('10 single-face calls per model, engine and TTA');
+    expect(section).toContain('| model | engine | TTA | threads | ms/face (1 per call) | ms/face (batch of 32) |');
+    const engineLabel = { node: 'onnxruntime-node', wasm: 'onnxruntime-web WASM' } as Record<string, string>;
     for (const x of rows)
       expect(section).toContain(
-        `| ${model} | ${x.tta} | 1 | ${x.msPerFaceSingle.toFixed(2)} | ${x.msPerFaceBatched.toFixed(2)} |`,
+        `| ${model} | ${engineLabel[x.engine]} | ${x.tta} | 1 | ${x.msPerFaceSingle.toFixed(2)} | ${x.msPerFaceBatched.toFixed(2)} |`,
       );
+    const wasmOnly = await ferkit(['bench', 'expression', model, '--runs', '10', '--json', '--engine', 'wasm']);
+    expect(JSON.parse(wasmOnly.stdout).map((x: { engine: string }) => x.engine)).toEqual(['wasm', 'wasm']);
+    const bad = await ferkit(['bench', 'expression', model, '--engine', 'gpu']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--engine: expected one of node, wasm, all, got "gpu"/);
   }, 300_000);
 });

@@ -152,3 +152,18 @@ describe('ferkit eval errors', () => {
       expect(h.stdout).toContain(flag);
   });
 });
+
+describe('ferkit models', () => {
+  it('lists every bundled expression model with its precision and marks the default', async () => {
+    const r = await ferkit(['models', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { default: string; expression: { name: string; precision?: string }[] };
+    const names = j.expression.map((c) => c.name);
+    expect(names).toContain(j.default);
+    expect(j.expression.find((c) => c.name === j.default)?.precision).toBe('int8');
+    const text = await ferkit(['models']);
+    const defaultLine = text.stdout.split('\n').find((l) => l.includes('(default)'));
+    expect(defaultLine).toMatch(new RegExp(`^\\s+${j.default}\\s+resnet\\s+int8\\s`));
+    expect(text.stdout).toMatch(/^\s+ferkit-resnet\s+resnet\s+fp32\s/m);
+  });
+});

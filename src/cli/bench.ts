@@ -37,8 +37,9 @@ Suites:
   robustness  accuracy and macro-F1 of an expression model on FER2013 crops under 15
               corruptions (illumination, blur, noise, JPEG, low resolution, rotation,
               occlusion) at 5 severities, with relative corruption error (rCE) vs clean
-  expression  ms per face of each expression model in models/, single-threaded, one face per
-              call and batched, with and without flip TTA (--runs N, --threads N, --json)
+  expression  ms per face of each expression model in models/ on onnxruntime-node and on
+              onnxruntime-web WASM, single-threaded, one face per call and batched, with
+              and without flip TTA (--runs N, --threads N, --engine, --json)
   afw         AFW (../shared/data/afw): detection recall against boxes from the 68 annotated
               points and landmark NME, per detector
   peers       the same FER2013 crops through every ferkit model in models/, face-api's
@@ -55,6 +56,8 @@ Options (expression):
   MODEL...              models to time, names or paths (default: every model in models/)
   --runs N              single-face calls timed per model and TTA (default 300, at least 10)
   --threads N           intra-op threads (default 1)
+  --engine node|wasm|all  onnxruntime-node, onnxruntime-web's WASM backend (the browser
+                        app's engine without WebGPU, run in Node), or both (default all)
 
 Options (afw):
 ${AFW_OPTIONS}
@@ -371,14 +374,24 @@ async function peers(argv: string[]): Promise<number> {
 }
 
 async function expression(argv: string[]): Promise<number> {
-  const { benchExpression, bundledExpressionModels, expressionBenchMarkdown, formatExpressionBench } = await import(
-    '../bench/expression.js'
+  const {
+    benchExpression,
+    bundledExpressionModels,
+    EXPRESSION_BENCH_ENGINES,
+    expressionBenchMarkdown,
+    formatExpressionBench,
+  } = await import('../bench/expression.js');
+  const { values, positionals } = parseSuiteArgs(
+    argv,
+    { runs: { type: 'string' }, threads: { type: 'string' }, engine: { type: 'string' } },
+    true,
   );
-  const { values, positionals } = parseSuiteArgs(argv, { runs: { type: 'string' }, threads: { type: 'string' } }, true);
   const models = positionals.length ? positionals : bundledExpressionModels();
   const runs = parseInteger(values.runs, '--runs', 10, 100000) ?? 300;
   const threads = parseInteger(values.threads, '--threads', 1, 64) ?? 1;
-  const rows = await benchExpression(models, runs, 32, threads);
+  const engine = parseChoice(values.engine, '--engine', ['node', 'wasm', 'all'] as const) ?? 'all';
+  const engines = engine === 'all' ? EXPRESSION_BENCH_ENGINES : [engine];
+  const rows = await benchExpression(models, { runs, batch: 32, threads, engines });
   return finishTimingSuite(values, rows, formatExpressionBench, {
     name: 'expression',
     heading: '## Expression models: milliseconds per face',

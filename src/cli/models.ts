@@ -52,7 +52,8 @@ const command: Command = {
       const m = (c.metrics ?? {}) as Record<string, unknown>;
       const star = c.name === DEFAULT_EXPRESSION_MODEL ? ' (default)' : '';
       console.log(
-        `  ${String(c.name).padEnd(16)} ${String(c.family ?? '').padEnd(7)} ${((Number(c.parameters) || 0) / 1e6).toFixed(2)} M params  ` +
+        `  ${String(c.name).padEnd(19)} ${String(c.family ?? '').padEnd(7)} ${String(c.precision ?? 'fp32').padEnd(5)}` +
+          ` ${((Number(c.parameters) || 0) / 1e6).toFixed(2)} M params  ` +
           `${((Number(c.flops) || 0) / 1e6).toFixed(0)} MFLOPs  PublicTest ${pct(m.accuracy)} (TTA ${pct(m.accuracyTta)})  ECE ${Number(m.ece ?? NaN).toFixed(3)}${star}`,
       );
     }

@@ -5,13 +5,14 @@
  * int8 engine than PyTorch's, so a few more faces near a class boundary may flip.
  * Needs ../shared/data (skipped without it).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { loadFer2013 } from '../src/data/fer2013.js';
-import { parseExpressionCard } from '../src/expression/card.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Fer2013Data, loadFer2013 } from '../src/data/fer2013.js';
+import { accuracy, predictions } from '../src/eval/metrics.js';
 import { ExpressionClassifier } from '../src/expression/classifier.js';
+import { loadExpressionModel } from '../src/node/expression-model.js';
 import { bundledModelDir } from '../src/node/paths.js';
 import { nodeRuntime } from '../src/runtime/node.js';
 
@@ -23,19 +24,20 @@ const models = readdirSync(bundledModelDir()).filter((f) => f.endsWith('.onnx'))
 const MAX_GAP = { fp32: 0.0012, int8: 0.005 } as const;
 
 describe.skipIf(!existsSync(publicTest))('bundled models on all of FER2013 PublicTest', () => {
+  let data: Fer2013Data;
+  beforeAll(async () => {
+    data = await loadFer2013(publicTest);
+  });
+
   for (const file of models) {
     it(`${file}: accuracy with the card's TTA matches the card`, { timeout: 180_000 }, async () => {
-      const path = join(bundledModelDir(), file);
-      const card = parseExpressionCard(JSON.parse(readFileSync(path.replace(/\.onnx$/, '.json'), 'utf8')), path);
-      const data = await loadFer2013(publicTest);
-      const classifier = await ExpressionClassifier.create(nodeRuntime, readFileSync(path), card, path);
+      const { bytes, card, path } = await loadExpressionModel(join(bundledModelDir(), file));
+      const classifier = await ExpressionClassifier.create(nodeRuntime, bytes, card, path);
       const probabilities = await classifier.probabilities(data.images);
       await classifier.dispose();
-      let correct = 0;
-      for (const [i, p] of probabilities.entries()) if (p.indexOf(Math.max(...p)) === data.labels[i]) correct++;
-      const accuracy = correct / data.labels.length;
       expect(data.labels.length).toBe(card.metrics.n);
-      expect(Math.abs(accuracy - card.metrics.accuracyTta)).toBeLessThanOrEqual(MAX_GAP[card.precision ?? 'fp32']);
+      const measured = accuracy(data.labels, predictions(probabilities));
+      expect(Math.abs(measured - card.metrics.accuracyTta)).toBeLessThanOrEqual(MAX_GAP[card.precision ?? 'fp32']);
     });
   }
 });

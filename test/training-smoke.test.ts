@@ -142,6 +142,7 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(int8Card.quantization.calibration).toMatch(/^64 FER2013 Training faces/);
     expect(int8Card.parameters).toBe(card.parameters);
     const int8 = await checkParity(join(dir, 'models', 'tiny-int8.onnx'));
+    expect(int8.precision).toBe('int8');
     expect(int8.tolerance).toBeLessThanOrEqual(0.03);
     expect(int8.maxDiffTta).toBeLessThan(int8.tolerance);
     expect(int8.maxDiffNoTta).toBeLessThan(int8.tolerance);

@@ -21,6 +21,7 @@ export interface ParityResult {
   maxDiffTta: number;
   maxDiffNoTta: number;
   tolerance: number;
+  precision: 'fp32' | 'int8';
 }
 
 export async function checkParity(onnxPath: string): Promise<ParityResult> {
@@ -44,5 +45,6 @@ export async function checkParity(onnxPath: string): Promise<ParityResult> {
       }
     }
   }
-  return { maxDiffTta, maxDiffNoTta, tolerance: typeof parity.tolerance === 'number' ? parity.tolerance : 1e-4 };
+  const tolerance = typeof parity.tolerance === 'number' ? parity.tolerance : 1e-4;
+  return { maxDiffTta, maxDiffNoTta, tolerance, precision: card.precision ?? 'fp32' };
 }

@@ -28,8 +28,9 @@ import {
 const hasChromium = chromiumAvailable();
 // Issue 4 asks for ≥ 10 fps on the 2-core machine in software mode, and that is the gate. With
 // expressions classified every 2nd frame per face (the app's default) this test read medians of
-// 14.6, 16.5 and 17.2 on the idle machine (2026-11-28, lowest single reading 13.2). A slower
-// machine can lower the gate with FERKIT_WEB_MIN_FPS.
+// 14.6, 16.5 and 17.2 on the idle machine (2026-11-28, lowest single reading 13.2); with the int8
+// expression model (2026-11-29) two fresh-clone CI runs read counters of 16.7–24 and 16.8–21.1. A
+// slower machine can lower the gate with FERKIT_WEB_MIN_FPS.
 const MIN_FPS = Number(process.env.FERKIT_WEB_MIN_FPS ?? 10);
 const SAMPLE = join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg');
 

@@ -7,15 +7,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundledModelDir } from '../src/node/paths.js';
-import { checkParity } from './helpers/parity.js';
+import { checkParity, MAX_PARITY_TOLERANCE } from './helpers/parity.js';
 
 const models = existsSync(bundledModelDir())
   ? readdirSync(bundledModelDir()).filter(
       (f) => f.endsWith('.onnx') && existsSync(join(bundledModelDir(), f.replace(/\.onnx$/, '.parity.json'))),
     )
   : [];
-
-const MAX_TOLERANCE = { fp32: 1e-4, int8: 0.03 } as const;
 
 describe('expression model parity with PyTorch', () => {
   it('ships at least one model with a parity fixture', () => {
@@ -25,7 +23,7 @@ describe('expression model parity with PyTorch', () => {
     it(`${m}: probabilities match PyTorch's, with and without flip TTA`, async () => {
       const { maxDiffTta, maxDiffNoTta, tolerance, precision } = await checkParity(join(bundledModelDir(), m));
       // a fixture cannot widen its own bound: 1e-4 for float graphs, 0.03 for int8 (export.py says why)
-      expect(tolerance).toBeLessThanOrEqual(MAX_TOLERANCE[precision]);
+      expect(tolerance).toBeLessThanOrEqual(MAX_PARITY_TOLERANCE[precision]);
       expect(maxDiffTta).toBeLessThan(tolerance);
       expect(maxDiffNoTta).toBeLessThan(tolerance);
     });

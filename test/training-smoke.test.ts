@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkParity } from './helpers/parity.js';
+import { checkParity, MAX_PARITY_TOLERANCE } from './helpers/parity.js';
 
 const PYTHON = process.env.FERKIT_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -143,7 +143,7 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(int8Card.parameters).toBe(card.parameters);
     const int8 = await checkParity(join(dir, 'models', 'tiny-int8.onnx'));
     expect(int8.precision).toBe('int8');
-    expect(int8.tolerance).toBeLessThanOrEqual(0.03);
+    expect(int8.tolerance).toBeLessThanOrEqual(MAX_PARITY_TOLERANCE.int8);
     expect(int8.maxDiffTta).toBeLessThan(int8.tolerance);
     expect(int8.maxDiffNoTta).toBeLessThan(int8.tolerance);
   }, 300_000);

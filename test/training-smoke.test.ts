@@ -146,6 +146,40 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(int8.tolerance).toBeLessThanOrEqual(MAX_PARITY_TOLERANCE.int8);
     expect(int8.maxDiffTta).toBeLessThan(int8.tolerance);
     expect(int8.maxDiffNoTta).toBeLessThan(int8.tolerance);
+    // several checkpoints make one ensemble graph; ':raw' picks one member's raw weights
+    const exportEnsemble = (name: string, ...extra: string[]) =>
+      pythonModule([
+        ...['ferkit_train.export', '--checkpoint', join(dir, 'run', 'best.pt'), join(dir, 'warm', 'last.pt:raw')],
+        ...['--val', join(dir, 'val.bin'), '--name', name, '--out', join(dir, 'models'), ...extra],
+      ]);
+    await exportEnsemble('tiny-ensemble');
+    const ensembleCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-ensemble.json'), 'utf8'));
+    expect(ensembleCard.family).toBe('resnet');
+    expect(ensembleCard.parameters).toBe(2 * card.parameters);
+    expect(ensembleCard.architecture.members.map((m: { temperature: number }) => m.temperature > 0)).toEqual([
+      true,
+      true,
+    ]);
+    expect(ensembleCard.training.members.map((m: { weights: string }) => m.weights)).toEqual([
+      'as trained',
+      'raw weights of the last epoch',
+    ]);
+    // every run behind every member, in order: run (member 1), then run and warm (member 2)
+    expect(ensembleCard.training.command.split(' && ')).toHaveLength(3);
+    const ensemble = await checkParity(join(dir, 'models', 'tiny-ensemble.onnx'));
+    expect(ensemble.maxDiffTta).toBeLessThan(1e-4);
+    expect(ensemble.maxDiffNoTta).toBeLessThan(1e-4);
+    await exportEnsemble(
+      'tiny-ensemble-int8',
+      '--int8',
+      '--calibration',
+      join(dir, 'train.bin'),
+      '--calibration-size',
+      '64',
+    );
+    const ensembleInt8 = await checkParity(join(dir, 'models', 'tiny-ensemble-int8.onnx'));
+    expect(ensembleInt8.precision).toBe('int8');
+    expect(ensembleInt8.maxDiffTta).toBeLessThan(ensembleInt8.tolerance);
   }, 300_000);
 
   it('refuses --init from a checkpoint of another architecture, naming it', async () => {

@@ -51,8 +51,11 @@ const command: Command = {
     for (const c of expression) {
       const m = (c.metrics ?? {}) as Record<string, unknown>;
       const star = c.name === DEFAULT_EXPRESSION_MODEL ? ' (default)' : '';
+      // an ensemble card (export.py with several checkpoints) lists its members
+      const members = (c.architecture as { members?: unknown[] } | undefined)?.members;
+      const family = `${c.family ?? ''}${Array.isArray(members) ? `×${members.length}` : ''}`;
       console.log(
-        `  ${String(c.name).padEnd(19)} ${String(c.family ?? '').padEnd(7)} ${String(c.precision ?? 'fp32').padEnd(5)}` +
+        `  ${String(c.name).padEnd(19)} ${family.padEnd(9)} ${String(c.precision ?? 'fp32').padEnd(5)}` +
           ` ${((Number(c.parameters) || 0) / 1e6).toFixed(2)} M params  ` +
           `${((Number(c.flops) || 0) / 1e6).toFixed(0)} MFLOPs  PublicTest ${pct(m.accuracy)} (TTA ${pct(m.accuracyTta)})  ECE ${Number(m.ece ?? NaN).toFixed(3)}${star}`,
       );

@@ -23,7 +23,7 @@ import torch
 from . import IMAGE_SIZE, LABELS
 from .data import load
 from .metrics import fit_temperature, softmax, summarize
-from .models import PIXEL_MEAN, PIXEL_STD, build, count_macs, count_params
+from .models import PIXEL_MEAN, PIXEL_STD, Ensemble, build, count_macs, count_params
 from .quantize import QCONFIG, quantize_int8
 from .train import predict_logits, raw_weights
 
@@ -57,9 +57,45 @@ def training_command(args: Dict) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def load_member(spec: str, raw_weights_flag: bool):
+    """A float eval-mode model from `PATH` or `PATH:raw` (the raw weights of an --ema run's last.pt)."""
+    path, raw = (spec[: -len(":raw")], True) if spec.endswith(":raw") else (spec, raw_weights_flag)
+    if not os.path.isfile(path):
+        raise SystemExit(f"{path}: checkpoint not found")
+    ck = torch.load(path, map_location="cpu")  # a checkpoint saved on a GPU exports anywhere
+    if raw and "train_model" not in ck:
+        raise SystemExit(f"{spec if spec.endswith(':raw') else '--raw-weights'}: {path} has no raw weights (only the last.pt of an --ema run has)")
+    model = build(**ck["config"])
+    model.load_state_dict(raw_weights(ck) if raw else ck["model"])
+    return model.eval(), ck, raw, path
+
+
+def training_record(ck: Dict, raw: bool) -> Dict:
+    """How one checkpoint was trained: its command, the runs it was warm-started from, its epochs."""
+    state = ck["state"]
+    return {
+        "command": training_command(ck["args"]),
+        # A warm-restarted model is reproduced by running these first, in order (each
+        # writes the checkpoint the next one's --init names).
+        "initializedFrom": [
+            {"command": training_command(r["args"]), "epochs": r["epochs"], "checkpoint": r["checkpoint"]} for r in ck.get("lineage", [])
+        ],
+        "epochs": state["epoch"],
+        "totalEpochs": state["epoch"] + sum(r["epochs"] for r in ck.get("lineage", [])),
+        "steps": state["step"],
+        "elapsedSeconds": round(state["elapsed"]),
+        "weights": "raw weights of the last epoch" if raw
+        else ("moving average of the weights (--ema)" if ck["args"].get("ema") else "as trained"),
+        # the log row of the exported weights: the last epoch's, or the best selected one's
+        "bestEpochLog": (state["log"][-1] if raw else max(state["log"], key=lambda r: r["val_acc_tta"])) if state["log"] else None,
+    }
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     p = argparse.ArgumentParser(prog="ferkit_train.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, nargs="+", metavar="CHECKPOINT[:raw]",
+                   help="a checkpoint; several make one ensemble graph (the mean of their temperature-scaled "
+                        "log-probabilities). A ':raw' suffix exports that checkpoint's raw weights (see --raw-weights)")
     p.add_argument("--val", required=True, help="PublicTest data for calibration and the card's metrics")
     p.add_argument("--name", required=True)
     p.add_argument("--out", required=True)
@@ -74,21 +110,18 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if a.int8 and not a.calibration:
         p.error("--int8 needs --calibration (Training data; PublicTest only selects and reports)")
 
-    if not os.path.isfile(a.checkpoint):
-        raise SystemExit(f"{a.checkpoint}: checkpoint not found")
-    ck = torch.load(a.checkpoint, map_location="cpu")  # a checkpoint saved on a GPU exports anywhere
-    cfg = ck["config"]
-    model = build(**cfg)
-    if a.raw_weights and "train_model" not in ck:
-        raise SystemExit(f"--raw-weights: {a.checkpoint} has no raw weights (only the last.pt of an --ema run has)")
-    model.load_state_dict(raw_weights(ck) if a.raw_weights else ck["model"])
-    model.eval()
+    loaded = [load_member(spec, a.raw_weights) for spec in a.checkpoint]
+    val = load(a.val, "PublicTest")
+    if a.limit_val:
+        val = val.subset(a.limit_val)
+    members = [m for m, _, _, _ in loaded]
     # counted on the float graph: quantization changes the arithmetic, not the network
-    parameters, macs = count_params(model), count_macs(model)
+    parameters = sum(count_params(m) for m in members)
+    macs = sum(count_macs(m) for m in members)
     quantization = None
     if a.int8:
         calibration = load(a.calibration, "Training").subset(a.calibration_size, seed=0)
-        model = quantize_int8(model, calibration.images)
+        members = [quantize_int8(m, calibration.images) for m in members]
         quantization = {
             "method": "post-training static quantization (PyTorch FX), exported as QuantizeLinear/DequantizeLinear",
             "weights": "int8, symmetric, per output channel",
@@ -96,10 +129,32 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             "qconfig": QCONFIG,
             "calibration": f"{len(calibration)} FER2013 Training faces and their mirrors (random subset, seed 0)",
         }
+    configs = [ck["config"] for _, ck, _, _ in loaded]
+    records = [training_record(ck, raw) for _, ck, raw, _ in loaded]
+    if len(members) == 1:
+        model, family, architecture = members[0], configs[0]["arch"], configs[0]
+        training = dict(records[0])
+    else:
+        # each member's own temperature, on its single-view PublicTest logits, as exported (int8 or not)
+        temperatures = [fit_temperature(predict_logits(m, val.images, tta=False), val.labels) for m in members]
+        model = Ensemble(members, temperatures).eval()
+        archs = {c["arch"] for c in configs}
+        family = archs.pop() if len(archs) == 1 else "ensemble"
+        architecture = {
+            "arch": "ensemble",
+            "combine": "mean of the members' log-softmax(logits / member temperature)",
+            "members": [{**c, "temperature": t, "parameters": count_params(m)} for c, t, (m, _, _, _) in zip(configs, temperatures, loaded)],
+        }
+        runs = [cmd for r in records for cmd in [x["command"] for x in r["initializedFrom"]] + [r["command"]]]
+        total = sum(r["totalEpochs"] for r in records)
+        training = {
+            # every member's runs, in order; then exportCommand combines their checkpoints
+            "command": " && ".join(runs),
+            "members": [{"checkpoint": path, **r} for r, (_, _, _, path) in zip(records, loaded)],
+            "epochs": total,
+            "totalEpochs": total,
+        }
 
-    val = load(a.val, "PublicTest")
-    if a.limit_val:
-        val = val.subset(a.limit_val)
     logits = predict_logits(model, val.images, tta=False)
     logits_tta = predict_logits(model, val.images, tta=True)
     t_plain = fit_temperature(logits, val.labels)
@@ -114,12 +169,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         model, torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE), onnx_path, input_names=["input"], output_names=["logits"],
         dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13, do_constant_folding=True,
     )
-    state = ck["state"]
     card = {
         "name": a.name,
         "task": "expression",
         "file": os.path.basename(onnx_path),
-        "family": cfg["arch"],
+        "family": family,
         "labels": LABELS,
         "input": {
             "name": "input", "shape": ["batch", 1, IMAGE_SIZE, IMAGE_SIZE], "color": "gray", "pixelRange": [0, 255],
@@ -127,7 +181,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         },
         "output": {"name": "logits", "kind": "logits"},
         "calibration": {"tta": "flip", "temperature": t_tta, "temperatureNoTta": t_plain, "method": "temperature scaling, NLL on PublicTest"},
-        "architecture": cfg,
+        "architecture": architecture,
         "precision": "int8" if a.int8 else "fp32",
         **({"quantization": quantization} if quantization else {}),
         "parameters": parameters,
@@ -148,23 +202,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             "confusion": tta["confusion"],
         },
         "training": {
-            "command": training_command(ck["args"]),
-            # A warm-restarted model is reproduced by running these first, in order (each
-            # writes the checkpoint the next one's --init names).
-            "initializedFrom": [
-                {"command": training_command(r["args"]), "epochs": r["epochs"], "checkpoint": r["checkpoint"]} for r in ck.get("lineage", [])
-            ],
+            **training,
             "exportCommand": "python3 -m ferkit_train.export " + " ".join(shlex.quote(x) for x in (argv or __import__("sys").argv[1:])),
             "commit": git_commit(),
             "data": {"train": "FER2013 Training (28,709 faces)", "selection": "FER2013 PublicTest (3,589 faces)"},
-            "epochs": state["epoch"],
-            "totalEpochs": state["epoch"] + sum(r["epochs"] for r in ck.get("lineage", [])),
-            "steps": state["step"],
-            "elapsedSeconds": round(state["elapsed"]),
-            "weights": "raw weights of the last epoch" if a.raw_weights
-            else ("moving average of the weights (--ema)" if ck["args"].get("ema") else "as trained"),
-            # the log row of the exported weights: the last epoch's, or the best selected one's
-            "bestEpochLog": (state["log"][-1] if a.raw_weights else max(state["log"], key=lambda r: r["val_acc_tta"])) if state["log"] else None,
         },
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

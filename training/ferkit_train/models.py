@@ -113,6 +113,25 @@ class VGG(nn.Module):
         return self.head(self.features(x))
 
 
+class Ensemble(nn.Module):
+    """Several trained models as one graph: the mean of their temperature-scaled log-probabilities.
+
+    Each member's temperature (fitted on PublicTest) first brings it to calibrated confidence, so a
+    sharper member does not outvote the others; the output is the log of the members' normalised
+    geometric mean, which a host treats as logits (softmax of it is that mean)."""
+
+    def __init__(self, members: Sequence[nn.Module], temperatures: Sequence[float]) -> None:
+        super().__init__()
+        if len(members) < 2 or len(members) != len(temperatures):
+            raise ValueError("an ensemble needs two or more members, each with a temperature")
+        self.members = nn.ModuleList(members)
+        self.register_buffer("inverse_temperatures", torch.tensor([1.0 / t for t in temperatures]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = [torch.log_softmax(m(x) * self.inverse_temperatures[i], dim=1) for i, m in enumerate(self.members)]
+        return torch.stack(parts).mean(0)
+
+
 def _ints(spec: str) -> List[int]:
     return [int(s) for s in spec.split(",") if s]
 

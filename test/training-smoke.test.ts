@@ -152,8 +152,10 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
         ...['ferkit_train.export', '--checkpoint', join(dir, 'run', 'best.pt'), join(dir, 'warm', 'last.pt:raw')],
         ...['--val', join(dir, 'val.bin'), '--name', name, '--out', join(dir, 'models'), ...extra],
       ]);
-    await exportEnsemble('tiny-ensemble');
+    await exportEnsemble('tiny-ensemble', '--tta', 'none');
     const ensembleCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-ensemble.json'), 'utf8'));
+    expect(ensembleCard.calibration.tta).toBe('none'); // the run-time default hosts read from the card
+    expect(card.calibration.tta).toBe('flip');
     expect(ensembleCard.family).toBe('resnet');
     expect(ensembleCard.parameters).toBe(2 * card.parameters);
     expect(ensembleCard.architecture.members.map((m: { temperature: number }) => m.temperature > 0)).toEqual([

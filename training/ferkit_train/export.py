@@ -100,6 +100,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     p.add_argument("--name", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--limit-val", type=int, default=0)
+    p.add_argument("--tta", choices=("flip", "none"), default="flip",
+                   help="the test-time augmentation hosts use by default (card calibration.tta; both temperatures are fitted)")
     p.add_argument("--raw-weights", action="store_true",
                    help="export the raw weights of an --ema run's last.pt (saved beside the average) instead of the average")
     p.add_argument("--int8", action="store_true",
@@ -180,7 +182,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             "normalization": {"mean": PIXEL_MEAN, "std": PIXEL_STD, "inGraph": True},
         },
         "output": {"name": "logits", "kind": "logits"},
-        "calibration": {"tta": "flip", "temperature": t_tta, "temperatureNoTta": t_plain, "method": "temperature scaling, NLL on PublicTest"},
+        "calibration": {"tta": a.tta, "temperature": t_tta, "temperatureNoTta": t_plain, "method": "temperature scaling, NLL on PublicTest"},
         "architecture": architecture,
         "precision": "int8" if a.int8 else "fp32",
         **({"quantization": quantization} if quantization else {}),

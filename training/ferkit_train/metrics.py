@@ -15,6 +15,12 @@ def softmax(logits: np.ndarray, t: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray, t: float = 1.0) -> np.ndarray:
+    z = logits / t
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     conf = probs.max(1)
     correct = probs.argmax(1) == labels

@@ -1,7 +1,9 @@
 import unittest
 
+import numpy as np
 import torch
 
+from ferkit_train.ensemble_study import combine
 from ferkit_train.models import Ensemble, build
 
 
@@ -20,6 +22,13 @@ class EnsembleTest(unittest.TestCase):
         torch.testing.assert_close(got, want)
         # softmax of the output is the members' normalised geometric mean: rows sum to 1 after softmax
         self.assertTrue(torch.allclose(torch.softmax(got, 1).sum(1), torch.ones(5)))
+
+    def test_the_study_combines_logits_as_the_graph_does(self):
+        e = Ensemble([self.a, self.b], [2.0, 0.5]).eval()
+        with torch.no_grad():
+            graph = e(self.x).numpy()
+            study = combine([self.a(self.x).numpy(), self.b(self.x).numpy()], [2.0, 0.5])
+        np.testing.assert_allclose(study, graph, rtol=1e-5, atol=1e-5)
 
     def test_a_model_twice_predicts_what_it_predicts_alone(self):
         e = Ensemble([self.a, self.a], [1.5, 1.5]).eval()

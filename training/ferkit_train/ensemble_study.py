@@ -42,7 +42,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     mirrored = np.ascontiguousarray(val.images[..., ::-1])
     views, temperatures = {}, {}
     for spec in a.checkpoint:
-        model = load_member(spec, False)[0]
+        model = load_member(spec, False).model
         views[spec] = (predict_logits(model, val.images, tta=False), predict_logits(model, mirrored, tta=False))
         temperatures[spec] = fit_temperature(views[spec][0], val.labels)
 

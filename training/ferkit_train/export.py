@@ -15,7 +15,7 @@ import math
 import os
 import shlex
 import subprocess
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -57,8 +57,15 @@ def training_command(args: Dict) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def load_member(spec: str, raw_weights_flag: bool):
-    """A float eval-mode model from `PATH` or `PATH:raw` (the raw weights of an --ema run's last.pt)."""
+class Member(NamedTuple):
+    model: torch.nn.Module  # float, eval mode
+    checkpoint: Dict
+    raw: bool  # the raw weights of an --ema run, not the average
+    path: str
+
+
+def load_member(spec: str, raw_weights_flag: bool) -> Member:
+    """A checkpoint's model from `PATH` or `PATH:raw` (the raw weights of an --ema run's last.pt)."""
     path, raw = (spec[: -len(":raw")], True) if spec.endswith(":raw") else (spec, raw_weights_flag)
     if not os.path.isfile(path):
         raise SystemExit(f"{path}: checkpoint not found")
@@ -67,7 +74,7 @@ def load_member(spec: str, raw_weights_flag: bool):
         raise SystemExit(f"{spec if spec.endswith(':raw') else '--raw-weights'}: {path} has no raw weights (only the last.pt of an --ema run has)")
     model = build(**ck["config"])
     model.load_state_dict(raw_weights(ck) if raw else ck["model"])
-    return model.eval(), ck, raw, path
+    return Member(model.eval(), ck, raw, path)
 
 
 def training_record(ck: Dict, raw: bool) -> Dict:
@@ -116,7 +123,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     val = load(a.val, "PublicTest")
     if a.limit_val:
         val = val.subset(a.limit_val)
-    members = [m for m, _, _, _ in loaded]
+    members = [m.model for m in loaded]
     # counted on the float graph: quantization changes the arithmetic, not the network
     parameters = sum(count_params(m) for m in members)
     macs = sum(count_macs(m) for m in members)
@@ -131,11 +138,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             "qconfig": QCONFIG,
             "calibration": f"{len(calibration)} FER2013 Training faces and their mirrors (random subset, seed 0)",
         }
-    configs = [ck["config"] for _, ck, _, _ in loaded]
-    records = [training_record(ck, raw) for _, ck, raw, _ in loaded]
+    configs = [m.checkpoint["config"] for m in loaded]
+    records = [training_record(m.checkpoint, m.raw) for m in loaded]
     if len(members) == 1:
         model, family, architecture = members[0], configs[0]["arch"], configs[0]
-        training = dict(records[0])
+        training = records[0]
     else:
         # each member's own temperature, on its single-view PublicTest logits, as exported (int8 or not)
         temperatures = [fit_temperature(predict_logits(m, val.images, tta=False), val.labels) for m in members]
@@ -145,14 +152,14 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         architecture = {
             "arch": "ensemble",
             "combine": "mean of the members' log-softmax(logits / member temperature)",
-            "members": [{**c, "temperature": t, "parameters": count_params(m)} for c, t, (m, _, _, _) in zip(configs, temperatures, loaded)],
+            "members": [{**c, "temperature": t, "parameters": count_params(m.model)} for c, t, m in zip(configs, temperatures, loaded)],
         }
         runs = [cmd for r in records for cmd in [x["command"] for x in r["initializedFrom"]] + [r["command"]]]
         total = sum(r["totalEpochs"] for r in records)
         training = {
             # every member's runs, in order; then exportCommand combines their checkpoints
             "command": " && ".join(runs),
-            "members": [{"checkpoint": path, **r} for r, (_, _, _, path) in zip(records, loaded)],
+            "members": [{"checkpoint": m.path, **r} for r, m in zip(records, loaded)],
             "epochs": total,
             "totalEpochs": total,
         }

@@ -8,17 +8,14 @@ import numpy as np
 from . import LABELS
 
 
-def softmax(logits: np.ndarray, t: float = 1.0) -> np.ndarray:
-    z = logits / t
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def log_softmax(logits: np.ndarray, t: float = 1.0) -> np.ndarray:
     z = logits / t
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray, t: float = 1.0) -> np.ndarray:
+    return np.exp(log_softmax(logits, t))
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:

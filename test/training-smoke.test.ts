@@ -122,6 +122,25 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
       join(dir, 'run', 'best.pt'),
       join(dir, 'warm', 'last.pt'),
     ]);
+    // a paired comparison of two checkpoints on the same faces: it scores them as export.py did
+    const compare = async (a: string, b: string) =>
+      JSON.parse(await pythonModule(['ferkit_train.compare', '--checkpoint', a, b, '--val', join(dir, 'val.bin')])) as {
+        n: number;
+        accuracyA: number;
+        accuracyB: number;
+        onlyA: number;
+        onlyB: number;
+        p: number;
+      };
+    const pair = await compare(join(dir, 'warm', 'best.pt'), join(dir, 'warm', 'last.pt:raw'));
+    expect(pair.n).toBe(70);
+    expect(pair.accuracyA).toBeCloseTo(card.metrics.accuracyTta, 10);
+    expect(pair.accuracyB).toBeCloseTo(rawCard.metrics.accuracyTta, 10);
+    expect((pair.onlyA - pair.onlyB) / 70).toBeCloseTo(pair.accuracyA - pair.accuracyB, 10);
+    expect(pair.p).toBeGreaterThan(0);
+    expect(pair.p).toBeLessThanOrEqual(1);
+    const self = await compare(join(dir, 'run', 'best.pt'), join(dir, 'run', 'best.pt'));
+    expect([self.onlyA, self.onlyB, self.p]).toEqual([0, 0, 1]);
     const refused = await python(['-m', ...exportRaw('best.pt')]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--raw-weights: .*best\.pt has no raw weights/);

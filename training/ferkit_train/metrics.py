@@ -1,6 +1,8 @@
-"""Accuracy, macro-F1, per-class precision/recall, confusion, ECE and temperature fitting."""
+"""Accuracy, macro-F1, per-class precision/recall, confusion, ECE, temperature fitting and the
+paired McNemar test."""
 from __future__ import annotations
 
+import math
 from typing import Dict
 
 import numpy as np
@@ -64,3 +66,19 @@ def summarize(probs: np.ndarray, labels: np.ndarray) -> Dict:
         "perClass": per,
         "confusion": conf.tolist(),
     }
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> Dict:
+    """Exact two-sided McNemar test of two classifiers on the same samples: only the samples one
+    gets right and the other wrong count, and under "equally accurate" each such sample is a fair
+    coin. The p-value is the exact binomial tail, doubled (no normal approximation: the counts can
+    be small)."""
+    a, b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"mcnemar: {a.shape} against {b.shape} samples; both must score the same samples")
+    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    n = only_a + only_b
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1))
+    # int / int: Python divides big integers exactly rounded, where 2.0 ** n would overflow past n ~ 1000
+    p = min(1.0, 2 * tail / 2**n)
+    return {"onlyA": only_a, "onlyB": only_b, "p": p}

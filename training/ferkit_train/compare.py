@@ -26,9 +26,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     p.add_argument("--tta", choices=("flip", "none"), default="flip")
     p.add_argument("--limit-val", type=int, default=0)
     a = p.parse_args(argv)
-    val = load(a.val, "PublicTest")
-    if a.limit_val:
-        val = val.subset(a.limit_val)
+    val = load(a.val, "PublicTest", a.limit_val)
     correct = []
     for spec in a.checkpoint:
         logits = predict_logits(load_member(spec, False).model, val.images, tta=a.tta == "flip")

@@ -146,8 +146,14 @@ def load_folder(path: str) -> FerData:
     return FerData(np.stack(images), np.array(labels, dtype=np.int64), None, path)
 
 
-def load(path: str, split: Optional[str] = None) -> FerData:
-    """Any supported source. For a folder holding train/ and test/, `split` picks one."""
+def load(path: str, split: Optional[str] = None, limit: int = 0, seed: int = 0) -> FerData:
+    """Any supported source. For a folder holding train/ and test/, `split` picks one. A `limit`
+    keeps a random subset of that many records (`FerData.subset`), for smoke tests and CI."""
+    data = _load_source(path, split)
+    return data.subset(limit, seed) if limit else data
+
+
+def _load_source(path: str, split: Optional[str]) -> FerData:
     if os.path.isdir(path):
         if split is not None:
             sub = {"training": "train", "train": "train", "publictest": "test", "test": "test"}.get(split.lower(), split)

@@ -36,9 +36,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     a = p.parse_args(argv)
     if len(a.checkpoint) < 2:
         p.error("--checkpoint needs two or more checkpoints to combine")
-    val = load(a.val, "PublicTest")
-    if a.limit_val:
-        val = val.subset(a.limit_val)
+    val = load(a.val, "PublicTest", a.limit_val)
     mirrored = np.ascontiguousarray(val.images[..., ::-1])
     views, temperatures = {}, {}
     for spec in a.checkpoint:

@@ -120,16 +120,14 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         p.error("--int8 needs --calibration (Training data; PublicTest only selects and reports)")
 
     loaded = [load_member(spec, a.raw_weights) for spec in a.checkpoint]
-    val = load(a.val, "PublicTest")
-    if a.limit_val:
-        val = val.subset(a.limit_val)
+    val = load(a.val, "PublicTest", a.limit_val)
     members = [m.model for m in loaded]
     # counted on the float graph: quantization changes the arithmetic, not the network
     parameters = sum(count_params(m) for m in members)
     macs = sum(count_macs(m) for m in members)
     quantization = None
     if a.int8:
-        calibration = load(a.calibration, "Training").subset(a.calibration_size, seed=0)
+        calibration = load(a.calibration, "Training", a.calibration_size)
         members = [quantize_int8(m, calibration.images) for m in members]
         quantization = {
             "method": "post-training static quantization (PyTorch FX), exported as QuantizeLinear/DequantizeLinear",

@@ -159,11 +159,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
 
-    train, val = load(a.train, "Training"), load(a.val, "PublicTest")
-    if a.limit_train:
-        train = train.subset(a.limit_train, a.seed)
-    if a.limit_val:
-        val = val.subset(a.limit_val, a.seed)
+    train, val = load(a.train, "Training", a.limit_train, a.seed), load(a.val, "PublicTest", a.limit_val, a.seed)
     print(f"train {len(train)} from {train.source} | val {len(val)} from {val.source}", flush=True)
 
     model = build(a.arch, a.widths, a.depths, a.block, a.stem_width, a.stem_stride, a.vgg_cfg, a.dropout)

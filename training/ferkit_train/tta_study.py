@@ -41,9 +41,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     ck = torch.load(a.checkpoint, map_location="cpu")
     model = build(**ck["config"])
     model.load_state_dict(raw_weights(ck))
-    val = load(a.val, "PublicTest")
-    if a.limit_val:
-        val = val.subset(a.limit_val)
+    val = load(a.val, "PublicTest", a.limit_val)
     # flip-TTA logits (the mean of a view and its mirror) per shift, each computed once
     cache: Dict[Tuple[int, int], np.ndarray] = {}
 

@@ -1,10 +1,11 @@
 """Does test-time augmentation beyond the mirror help? PublicTest accuracy of a checkpoint under
 flip TTA and under flip + shifted views (edge-replicated integer shifts, each also mirrored).
 
-    python3 -m ferkit_train.tta_study --checkpoint runs/resnet4/last.pt \
+    python3 -m ferkit_train.tta_study --checkpoint runs/resnet4/last.pt:raw \
         --val ../../shared/data/fer2013/publictest.bin --shifts 1,2,3
 
 Shift views are what a crop TTA amounts to on an aligned 48x48 face; each costs a full forward pass.
+A ':raw' suffix takes an --ema run's raw weights, as in export.py.
 """
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ import json
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-import torch
 
 from .data import load
+from .export import load_member
 from .metrics import softmax, summarize
-from .models import build
-from .train import predict_logits, raw_weights
+from .train import predict_logits
 
 
 def shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -32,15 +32,13 @@ def shifted(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
 
 def main(argv: Optional[List[str]] = None) -> Dict:
     p = argparse.ArgumentParser(prog="ferkit_train.tta_study", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="a train.py checkpoint (an --ema run's last.pt: its raw weights)")
+    p.add_argument("--checkpoint", required=True, metavar="CHECKPOINT[:raw]", help="a train.py checkpoint")
     p.add_argument("--val", required=True, help="PublicTest data")
     p.add_argument("--shifts", default="1,2,3", help="shift sizes in pixels; each adds 4 shifts (left, right, up, down) x 2 mirrors")
     p.add_argument("--limit-val", type=int, default=0)
     a = p.parse_args(argv)
 
-    ck = torch.load(a.checkpoint, map_location="cpu")
-    model = build(**ck["config"])
-    model.load_state_dict(raw_weights(ck))
+    model = load_member(a.checkpoint, False).model
     val = load(a.val, "PublicTest", a.limit_val)
     # flip-TTA logits (the mean of a view and its mirror) per shift, each computed once
     cache: Dict[Tuple[int, int], np.ndarray] = {}

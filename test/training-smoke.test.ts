@@ -201,6 +201,38 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     const ensembleInt8 = await checkParity(join(dir, 'models', 'tiny-ensemble-int8.onnx'));
     expect(ensembleInt8.precision).toBe('int8');
     expect(ensembleInt8.maxDiffTta).toBeLessThan(ensembleInt8.tolerance);
+    // a weight average of one lineage's checkpoints is one network: same size, every run on its card
+    const soupPath = join(dir, 'soup.pt');
+    const soupOut = JSON.parse(
+      await pythonModule([
+        ...['ferkit_train.soup', '--checkpoint', join(dir, 'warm', 'best.pt'), join(dir, 'warm', 'last.pt:raw')],
+        ...['--out', soupPath, '--val', join(dir, 'val.bin')],
+      ]),
+    ) as { members: number; memberAccuracy: number[]; accuracy: number };
+    expect(soupOut.members).toBe(2);
+    expect(soupOut.memberAccuracy).toEqual([card.metrics.accuracyTta, rawCard.metrics.accuracyTta]);
+    await pythonModule([
+      ...['ferkit_train.export', '--checkpoint', soupPath, '--val', join(dir, 'val.bin')],
+      ...['--name', 'tiny-soup', '--out', join(dir, 'models')],
+    ]);
+    const soupCard = JSON.parse(readFileSync(join(dir, 'models', 'tiny-soup.json'), 'utf8'));
+    expect(soupCard.parameters).toBe(card.parameters);
+    expect(soupCard.metrics.accuracyTta).toBeCloseTo(soupOut.accuracy, 10);
+    expect(soupCard.training.weights).toMatch(/uniform average of 2 checkpoints/);
+    // run, then warm (both members come from it, named once), then the soup itself
+    const soupRuns = soupCard.training.command.split(' && ');
+    expect(soupRuns).toHaveLength(3);
+    expect(soupRuns[2]).toMatch(/^python3 -m ferkit_train\.soup /);
+    const soupParity = await checkParity(join(dir, 'models', 'tiny-soup.onnx'));
+    expect(soupParity.maxDiffTta).toBeLessThan(1e-4);
+    const fromSoup = await python([
+      '-m',
+      ...['ferkit_train.train', '--train', join(dir, 'train.bin'), '--val', join(dir, 'val.bin')],
+      ...['--out', join(dir, 'from-soup'), '--widths', '8,16', '--depths', '1,1', '--block', 'bottleneck'],
+      ...['--stem-width', '8', '--epochs', '1', '--no-progress', '--init', soupPath],
+    ]);
+    expect(fromSoup.status).not.toBe(0);
+    expect(fromSoup.stderr).toMatch(/--init: .*soup\.pt is a weight average/);
   }, 300_000);
 
   it('refuses --init from a checkpoint of another architecture, naming it', async () => {

@@ -79,6 +79,8 @@ def load_member(spec: str, raw_weights_flag: bool) -> Member:
 
 def training_record(ck: Dict, raw: bool) -> Dict:
     """How one checkpoint was trained: its command, the runs it was warm-started from, its epochs."""
+    if "soup" in ck:
+        return soup_record(ck["soup"])
     state = ck["state"]
     return {
         "command": training_command(ck["args"]),
@@ -95,6 +97,25 @@ def training_record(ck: Dict, raw: bool) -> Dict:
         else ("moving average of the weights (--ema)" if ck["args"].get("ema") else "as trained"),
         # the log row of the exported weights: the last epoch's, or the best selected one's
         "bestEpochLog": (state["log"][-1] if raw else max(state["log"], key=lambda r: r["val_acc_tta"])) if state["log"] else None,
+    }
+
+
+def soup_record(soup: Dict) -> Dict:
+    """How a weight average (ferkit_train.soup) was made: every run behind its members, each once
+    (siblings share their parent run), then the soup command."""
+    runs: Dict[str, int] = {}  # command -> epochs; insertion order is the order to run them in
+    for m in soup["members"]:
+        for r in m["initializedFrom"] + [m]:
+            runs[r["command"]] = max(runs.get(r["command"], 0), r["epochs"])
+    total = sum(runs.values())
+    return {
+        "command": " && ".join(list(runs) + [soup["command"]]),
+        "initializedFrom": [],
+        "members": soup["members"],
+        "epochs": total,
+        "totalEpochs": total,
+        "weights": f"uniform average of {len(soup['members'])} checkpoints' weights (ferkit_train.soup)",
+        "bestEpochLog": None,
     }
 
 

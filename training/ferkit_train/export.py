@@ -15,6 +15,7 @@ import math
 import os
 import shlex
 import subprocess
+import sys
 from typing import Dict, List, NamedTuple, Optional
 
 import numpy as np
@@ -55,6 +56,12 @@ def training_command(args: Dict) -> str:
         flag = "--" + k.replace("_", "-")
         parts += [flag] if v is True else [flag, str(v)]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def invocation(module: str, argv: Optional[List[str]]) -> str:
+    """The shell command that ran `module` with these arguments (the process's own when argv is None)."""
+    args = argv if argv is not None else sys.argv[1:]
+    return " ".join(shlex.quote(x) for x in ["python3", "-m", module, *args])
 
 
 class Member(NamedTuple):
@@ -231,7 +238,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         },
         "training": {
             **training,
-            "exportCommand": "python3 -m ferkit_train.export " + " ".join(shlex.quote(x) for x in (argv or __import__("sys").argv[1:])),
+            "exportCommand": invocation("ferkit_train.export", argv),
             "commit": git_commit(),
             "data": {"train": "FER2013 Training (28,709 faces)", "selection": "FER2013 PublicTest (3,589 faces)"},
         },

@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import sys
 from typing import Dict, List, Optional
 
 import torch
 
 from .data import load
-from .export import Member, load_member, training_record
+from .export import Member, invocation, load_member, training_record
 from .train import predict_logits
 
 
@@ -73,8 +71,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         p.error("--checkpoint: a soup needs at least two checkpoints")
 
     members = [load_member(spec, False) for spec in a.checkpoint]
-    command = "python3 -m ferkit_train.soup " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))
-    ck = soup_checkpoint(members, command)
+    ck = soup_checkpoint(members, invocation("ferkit_train.soup", argv))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     torch.save(ck, a.out)
     result: Dict = {"out": a.out, "members": len(members)}

@@ -76,8 +76,9 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(log).toMatch(/"epoch": 2/);
     const resumed = await train(3, 'run', '--resume');
     expect(resumed).toMatch(/resumed at epoch 2/);
-    // a warm restart from that run's best weights, selecting on a moving average of the weights
-    const restarted = await train(1, 'warm', '--init', join(dir, 'run', 'best.pt'), '--ema', '0.9');
+    // a warm restart from that run's best weights, selecting on a moving average of the weights,
+    // trained under bfloat16 autocast
+    const restarted = await train(1, 'warm', '--init', join(dir, 'run', 'best.pt'), '--ema', '0.9', '--precision', 'bf16');
     expect(restarted).toMatch(/initialised from .*best\.pt/);
     expect(restarted).toMatch(/"val_acc_tta_raw"/);
     const firstRun = JSON.parse(readFileSync(join(dir, 'run', 'log.json'), 'utf8')) as { val_acc_tta: number }[];
@@ -98,6 +99,7 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(card.metrics.n).toBe(70);
     expect(card.parameters).toBeGreaterThan(0);
     expect(card.training.command).toContain('--init');
+    expect(card.training.command).toContain('--precision bf16');
     expect(card.training.initializedFrom).toHaveLength(1);
     expect(card.training.initializedFrom[0].command).toContain('--widths 8,16');
     expect(card.training.totalEpochs).toBe(bestEpoch + 1);

@@ -62,6 +62,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
     t.add_argument("--device", default="auto", help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N")
+    t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="training arithmetic: bf16 runs the forward and backward passes under bfloat16 autocast (about 2x faster on CPUs "
+                        "with AVX512-BF16, and on recent GPUs); weights, optimizer and evaluation stay fp32")
     t.add_argument("--limit-train", type=int, default=0, help="use a random subset (smoke tests)")
     t.add_argument("--limit-val", type=int, default=0)
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
@@ -234,7 +237,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             y = targets(train, idx, a.ferplus_mix, a.label_smoothing).to(device)
             for group in opt.param_groups:
                 group["lr"] = lr_at(p, a.lr, a.warmup)
-            logits = model(x)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+                logits = model(x).float()
             per_sample = -(y * F.log_softmax(logits, 1)).sum(1)
             loss = (per_sample * cw[torch.from_numpy(train.labels[idx]).to(device)]).mean()
             opt.zero_grad(set_to_none=True)

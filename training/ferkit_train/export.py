@@ -88,6 +88,8 @@ def training_record(ck: Dict, raw: bool) -> Dict:
     """How one checkpoint was trained: its command, the runs it was warm-started from, its epochs."""
     if "soup" in ck:
         return soup_record(ck["soup"])
+    if "imported" in ck:  # rebuilt from a shipped ONNX file (from_onnx.py): that model's own record
+        return {**ck["imported"]["training"], "importedFrom": ck["imported"]["onnx"]}
     state = ck["state"]
     return {
         "command": training_command(ck["args"]),

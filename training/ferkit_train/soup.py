@@ -44,6 +44,9 @@ def average_state_dicts(state_dicts: List[Dict[str, torch.Tensor]]) -> Dict[str,
 def soup_checkpoint(members: List[Member], command: str) -> Dict:
     """A checkpoint holding the members' averaged weights and, for the card, how each was made."""
     config = members[0].checkpoint["config"]
+    for m in members:
+        if "imported" in m.checkpoint:  # folded BatchNorms: averaging them with unfolded ones is meaningless
+            raise SystemExit(f"{m.path}: rebuilt from ONNX (ferkit_train.from_onnx) with folded BatchNorms; it cannot join a soup")
     for m in members[1:]:
         if m.checkpoint["config"] != config:
             raise SystemExit(f"{m.path}: architecture {m.checkpoint['config']} differs from {members[0].path}'s {config}")

@@ -176,6 +176,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         init_ck = torch.load(a.init, map_location="cpu")
         if "soup" in init_ck:  # its card could not name one chain of runs to reproduce it
             raise SystemExit(f"--init: {a.init} is a weight average (ferkit_train.soup); warm-start from one of its members")
+        if "imported" in init_ck:  # its BatchNorms are folded away: nothing to normalise a warm restart by
+            raise SystemExit(f"--init: {a.init} was rebuilt from {init_ck['imported']['onnx']} (ferkit_train.from_onnx) for evaluation only; warm-start from a training checkpoint")
         if init_ck["config"] != config:
             raise SystemExit(f"--init: {a.init} has architecture {init_ck['config']}, not this run's")
         # A restart continues from the raw weights, which are the ones --raw-weights exports.

@@ -9,7 +9,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRUPTION_FAMILIES, CORRUPTIONS } from '../src/bench/corruptions.js';
 import { demoPhotoPaths } from '../src/bench/photos.js';
-import { benchMeta, formatMeta, shellQuote, upsertSection, writeBenchmarksSection } from '../src/bench/report.js';
+import {
+  benchMeta,
+  formatMeta,
+  shellQuote,
+  upsertSection,
+  vectorExtensions,
+  writeBenchmarksSection,
+} from '../src/bench/report.js';
 import { EXPRESSION_LABELS } from '../src/types.js';
 import { cli, expectSection, ferkit, root, staleBenchmarksFile } from './helpers/bench-cli.js';
 
@@ -190,6 +197,17 @@ describe('BENCHMARKS.md sections', () => {
     expect(text).toContain('body 2');
     expect(text).not.toContain('body 1');
     expect(text.match(/<!-- ferkit:robustness -->/g)).toHaveLength(1);
+  });
+
+  it('names the vector extensions that set inference speed', () => {
+    // flags as /proc/cpuinfo lists them (abridged) on the two EPYC machines these numbers came from
+    expect(vectorExtensions('fpu sse4_2 avx f16c avx2 avx512f avx512bw avx512_vnni avx512_bf16')).toBe(
+      'AVX-512 (VNNI, BF16)',
+    );
+    expect(vectorExtensions('fpu sse4_2 avx f16c avx2 bmi2')).toBe('AVX2, no AVX-512');
+    expect(vectorExtensions('avx2 avx_vnni')).toBe('AVX2 (AVX-VNNI)');
+    expect(vectorExtensions('avx512f avx2')).toBe('AVX-512');
+    expect(vectorExtensions('')).toBe('');
   });
 });
 

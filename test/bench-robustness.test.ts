@@ -202,10 +202,10 @@ describe('BENCHMARKS.md sections', () => {
   it('names the vector extensions that set inference speed', () => {
     // flags as /proc/cpuinfo lists them (abridged) on the two EPYC machines these numbers came from
     expect(vectorExtensions('fpu sse4_2 avx f16c avx2 avx512f avx512bw avx512_vnni avx512_bf16')).toBe(
-      'AVX-512 (VNNI, BF16)',
+      'AVX-512 + VNNI + BF16',
     );
     expect(vectorExtensions('fpu sse4_2 avx f16c avx2 bmi2')).toBe('AVX2, no AVX-512');
-    expect(vectorExtensions('avx2 avx_vnni')).toBe('AVX2 (AVX-VNNI)');
+    expect(vectorExtensions('avx2 avx_vnni')).toBe('AVX2 + AVX-VNNI');
     expect(vectorExtensions('avx512f avx2')).toBe('AVX-512');
     expect(vectorExtensions('')).toBe('');
   });

@@ -78,7 +78,16 @@ describe.runIf(hasTorch || process.env.CI)('training smoke test (PyTorch → ONN
     expect(resumed).toMatch(/resumed at epoch 2/);
     // a warm restart from that run's best weights, selecting on a moving average of the weights,
     // trained under bfloat16 autocast
-    const restarted = await train(1, 'warm', '--init', join(dir, 'run', 'best.pt'), '--ema', '0.9', '--precision', 'bf16');
+    const restarted = await train(
+      1,
+      'warm',
+      '--init',
+      join(dir, 'run', 'best.pt'),
+      '--ema',
+      '0.9',
+      '--precision',
+      'bf16',
+    );
     expect(restarted).toMatch(/initialised from .*best\.pt/);
     expect(restarted).toMatch(/"val_acc_tta_raw"/);
     const firstRun = JSON.parse(readFileSync(join(dir, 'run', 'log.json'), 'utf8')) as { val_acc_tta: number }[];

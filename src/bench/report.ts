@@ -58,10 +58,9 @@ function gitCommit(cwd: string): string {
 export function vectorExtensions(flags: string): string {
   const has = new Set(flags.split(/\s+/));
   if (has.has('avx512f')) {
-    const extras = [has.has('avx512_vnni') && 'VNNI', has.has('avx512_bf16') && 'BF16'].filter(Boolean);
-    return extras.length ? `AVX-512 (${extras.join(', ')})` : 'AVX-512';
+    return ['AVX-512', has.has('avx512_vnni') && 'VNNI', has.has('avx512_bf16') && 'BF16'].filter(Boolean).join(' + ');
   }
-  if (has.has('avx2')) return has.has('avx_vnni') ? 'AVX2 (AVX-VNNI)' : 'AVX2, no AVX-512';
+  if (has.has('avx2')) return has.has('avx_vnni') ? 'AVX2 + AVX-VNNI' : 'AVX2, no AVX-512';
   return has.has('sse4_2') ? 'SSE4.2, no AVX2' : '';
 }
 

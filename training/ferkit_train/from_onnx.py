@@ -75,9 +75,13 @@ def folded_layers(onnx_path: str):
     return convs, gemm
 
 
+def card_config(card: Dict) -> Dict:
+    """The build() options of the card's network, in a checkpoint's "config" form."""
+    return {k: card["architecture"][k] for k in MODEL_KEYS}
+
+
 def rebuild(onnx_path: str, card: Dict) -> nn.Module:
-    config = {k: card["architecture"][k] for k in MODEL_KEYS}
-    model = build(**config).eval()
+    model = build(**card_config(card)).eval()
     convs, (fc_w, fc_b) = folded_layers(onnx_path)
     # conv_bn() puts every convolution right before its BatchNorm, and modules() lists them in the
     # order forward() runs them, which is the order the exporter wrote the Conv nodes in.
@@ -123,7 +127,7 @@ def imported_checkpoint(onnx_path: str) -> Dict:
     diff = check_parity(model, onnx_path)
     return {
         "model": model.state_dict(),
-        "config": {k: card["architecture"][k] for k in MODEL_KEYS},
+        "config": card_config(card),
         "params": count_params(model),
         "macs": count_macs(model),
         # export.training_record reports the shipped model's own record, so a card that includes

@@ -89,7 +89,7 @@ def training_record(ck: Dict, raw: bool) -> Dict:
     if "soup" in ck:
         return soup_record(ck["soup"])
     if "imported" in ck:  # rebuilt from a shipped ONNX file (from_onnx.py): that model's own record
-        return {**ck["imported"]["training"], "importedFrom": ck["imported"]["onnx"]}
+        return {**ck["imported"]["training"], "importedFrom": {k: ck["imported"][k] for k in ("onnx", "sha256", "name")}}
     state = ck["state"]
     return {
         "command": training_command(ck["args"]),

@@ -14,6 +14,7 @@ gone) or join a soup (its weights are folded, its siblings' are not): train --in
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from typing import Dict, List, Optional
@@ -132,7 +133,9 @@ def imported_checkpoint(onnx_path: str) -> Dict:
         "macs": count_macs(model),
         # export.training_record reports the shipped model's own record, so a card that includes
         # this network still names the runs that trained it
-        "imported": {"onnx": onnx_path, "name": card["name"], "training": card["training"], "parityLogitDiff": diff},
+        # the file's hash pins which export it was: a later export can reuse the name
+        "imported": {"onnx": onnx_path, "sha256": hashlib.sha256(open(onnx_path, "rb").read()).hexdigest(),
+                     "name": card["name"], "training": card["training"], "parityLogitDiff": diff},
     }
 
 

@@ -60,7 +60,8 @@ class FromOnnxTest(unittest.TestCase):
         # and a card that includes it names the runs that trained the original
         record = training_record(ck, False)
         self.assertIn("--seed 1", record["command"])
-        self.assertTrue(record["importedFrom"].endswith("net.onnx"))
+        self.assertTrue(record["importedFrom"]["onnx"].endswith("net.onnx"))
+        self.assertRegex(record["importedFrom"]["sha256"], "^[0-9a-f]{64}$")
 
     def test_a_graph_that_does_not_match_its_parity_fixture_is_refused(self):
         onnx_path = self.export()

@@ -163,7 +163,14 @@ describe('ferkit models', () => {
     expect(j.expression.find((c) => c.name === j.default)?.precision).toBe('int8');
     const text = await ferkit(['models']);
     const defaultLine = text.stdout.split('\n').find((l) => l.includes('(default)'));
-    expect(defaultLine).toMatch(new RegExp(`^\\s+${j.default}\\s+resnet\\s+int8\\s`));
-    expect(text.stdout).toMatch(/^\s+ferkit-resnet\s+resnet\s+fp32\s/m);
+    // an ensemble's family shows its member count, as its card lists the members
+    const family = (name: string) => {
+      const card = JSON.parse(readFileSync(join(root, 'models', `${name}.json`), 'utf8'));
+      const members = card.architecture.members?.length;
+      return members ? `${card.family}×${members}` : card.family;
+    };
+    expect(family(j.default)).toBe('resnet×2');
+    expect(defaultLine).toMatch(new RegExp(`^\\s+${j.default}\\s+${family(j.default)}\\s+int8\\s`));
+    expect(text.stdout).toMatch(new RegExp(`^\\s+ferkit-resnet\\s+${family('ferkit-resnet')}\\s+fp32\\s`, 'm'));
   });
 });

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .export import parity_inputs
 from .models import build, count_macs, count_params
 from .train import MODEL_KEYS, predict_logits
 
@@ -86,8 +87,9 @@ def rebuild(onnx_path: str, card: Dict) -> nn.Module:
     convs, (fc_w, fc_b) = folded_layers(onnx_path)
     # conv_bn() puts every convolution right before its BatchNorm, and modules() lists them in the
     # order forward() runs them, which is the order the exporter wrote the Conv nodes in.
-    pairs = [(m, n) for m, n in zip(list(model.modules()), list(model.modules())[1:]) if isinstance(m, nn.Conv2d)]
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    modules = list(model.modules())
+    pairs = [(m, n) for m, n in zip(modules, modules[1:]) if isinstance(m, nn.Conv2d)]
+    linears = [m for m in modules if isinstance(m, nn.Linear)]
     if len(pairs) != len(convs) or len(linears) != 1:
         raise SystemExit(f"{onnx_path}: {len(convs)} convolutions in the graph, {len(pairs)} in the card's architecture")
     with torch.no_grad():
@@ -108,8 +110,6 @@ def rebuild(onnx_path: str, card: Dict) -> nn.Module:
 
 def check_parity(model: nn.Module, onnx_path: str) -> float:
     """Largest logit difference from the export's parity fixture (PyTorch's logits on fixed inputs)."""
-    from .export import parity_inputs
-
     path = os.path.splitext(onnx_path)[0] + ".parity.json"
     if not os.path.isfile(path):
         raise SystemExit(f"{onnx_path}: no parity fixture beside it ({path}) to check the rebuilt network against")
@@ -126,6 +126,8 @@ def imported_checkpoint(onnx_path: str) -> Dict:
     card = read_card(onnx_path)
     model = rebuild(onnx_path, card)
     diff = check_parity(model, onnx_path)
+    with open(onnx_path, "rb") as f:  # the hash pins which export it was: a later one can reuse the name
+        sha256 = hashlib.sha256(f.read()).hexdigest()
     return {
         "model": model.state_dict(),
         "config": card_config(card),
@@ -133,9 +135,8 @@ def imported_checkpoint(onnx_path: str) -> Dict:
         "macs": count_macs(model),
         # export.training_record reports the shipped model's own record, so a card that includes
         # this network still names the runs that trained it
-        # the file's hash pins which export it was: a later export can reuse the name
-        "imported": {"onnx": onnx_path, "sha256": hashlib.sha256(open(onnx_path, "rb").read()).hexdigest(),
-                     "name": card["name"], "training": card["training"], "parityLogitDiff": diff},
+        "imported": {"onnx": onnx_path, "sha256": sha256, "name": card["name"], "training": card["training"],
+                     "parityLogitDiff": diff},
     }
 
 

@@ -88,8 +88,12 @@ def training_record(ck: Dict, raw: bool) -> Dict:
     """How one checkpoint was trained: its command, the runs it was warm-started from, its epochs."""
     if "soup" in ck:
         return soup_record(ck["soup"])
-    if "imported" in ck:  # rebuilt from a shipped ONNX file (from_onnx.py): that model's own record
-        return {**ck["imported"]["training"], "importedFrom": {k: ck["imported"][k] for k in ("onnx", "sha256", "name")}}
+    if "imported" in ck:  # rebuilt from a shipped ONNX file (from_onnx.py): that model's own record,
+        # its command extended by the export that wrote the file and the rebuild that read it back
+        imported, record = ck["imported"], ck["imported"]["training"]
+        steps = [record["command"], record.get("exportCommand"), imported.get("command")]
+        return {**record, "command": " && ".join(s for s in steps if s),
+                "importedFrom": {k: imported[k] for k in ("onnx", "sha256", "name", "command") if k in imported}}
     state = ck["state"]
     return {
         "command": training_command(ck["args"]),

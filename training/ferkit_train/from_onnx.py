@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .export import parity_inputs
+from .export import invocation, parity_inputs
 from .models import build, count_macs, count_params
 from .train import MODEL_KEYS, predict_logits
 
@@ -122,7 +122,8 @@ def check_parity(model: nn.Module, onnx_path: str) -> float:
     return diff
 
 
-def imported_checkpoint(onnx_path: str) -> Dict:
+def imported_checkpoint(onnx_path: str, command: Optional[str] = None) -> Dict:
+    """The rebuilt network as a checkpoint; `command` is the from_onnx invocation that made it, for the card."""
     card = read_card(onnx_path)
     model = rebuild(onnx_path, card)
     diff = check_parity(model, onnx_path)
@@ -136,7 +137,7 @@ def imported_checkpoint(onnx_path: str) -> Dict:
         # export.training_record reports the shipped model's own record, so a card that includes
         # this network still names the runs that trained it
         "imported": {"onnx": onnx_path, "sha256": sha256, "name": card["name"], "training": card["training"],
-                     "parityLogitDiff": diff},
+                     "parityLogitDiff": diff, **({"command": command} if command else {})},
     }
 
 
@@ -145,7 +146,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     p.add_argument("--onnx", required=True, help="a float model ferkit exported (its .json card and .parity.json beside it)")
     p.add_argument("--out", required=True, help="checkpoint file to write")
     a = p.parse_args(argv)
-    ck = imported_checkpoint(a.onnx)
+    ck = imported_checkpoint(a.onnx, invocation("ferkit_train.from_onnx", argv))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     torch.save(ck, a.out)
     print(f"rebuilt {ck['imported']['name']} ({ck['params'] / 1e6:.2f} M parameters; parity logits within "

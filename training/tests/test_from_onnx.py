@@ -50,7 +50,7 @@ class FromOnnxTest(unittest.TestCase):
         return os.path.join(self.dir, "net.onnx")
 
     def test_the_rebuilt_network_computes_what_the_original_does(self):
-        ck = imported_checkpoint(self.export())
+        ck = imported_checkpoint(self.export(), "python3 -m ferkit_train.from_onnx --onnx net.onnx --out x.pt")
         original = load_member(self.ck_path, False).model
         rebuilt = build(**ck["config"]).eval()
         rebuilt.load_state_dict(ck["model"])
@@ -62,6 +62,12 @@ class FromOnnxTest(unittest.TestCase):
         self.assertIn("--seed 1", record["command"])
         self.assertTrue(record["importedFrom"]["onnx"].endswith("net.onnx"))
         self.assertRegex(record["importedFrom"]["sha256"], "^[0-9a-f]{64}$")
+        # in the order that reproduces it: train, export the ONNX file, rebuild from it
+        steps = record["command"].split(" && ")
+        self.assertEqual(len(steps), 3)
+        self.assertIn("ferkit_train.train", steps[0])
+        self.assertIn("ferkit_train.export", steps[1])
+        self.assertEqual(steps[2], "python3 -m ferkit_train.from_onnx --onnx net.onnx --out x.pt")
 
     def test_a_graph_that_does_not_match_its_parity_fixture_is_refused(self):
         onnx_path = self.export()

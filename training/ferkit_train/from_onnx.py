@@ -47,13 +47,14 @@ def read_card(onnx_path: str) -> Dict:
     return card
 
 
-def folded_layers(onnx_path: str):
-    """The graph's convolutions (weight, bias) in execution order, and its classifier (weight, bias)."""
+def folded_layers(onnx_path: str, data: bytes):
+    """The graph's convolutions (weight, bias) in execution order, and its classifier (weight, bias);
+    `data` is the file's bytes, named by `onnx_path` in errors."""
     import onnx  # Debian's python3-onnx; only this tool needs it
     from onnx import numpy_helper
 
     try:
-        graph = onnx.load(onnx_path).graph
+        graph = onnx.load_model_from_string(data).graph
     except Exception as e:  # protobuf's errors do not name the file
         raise SystemExit(f"{onnx_path}: not a readable ONNX model ({e})")
     init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -82,9 +83,9 @@ def card_config(card: Dict) -> Dict:
     return {k: card["architecture"][k] for k in MODEL_KEYS}
 
 
-def rebuild(onnx_path: str, card: Dict) -> nn.Module:
+def rebuild(onnx_path: str, data: bytes, card: Dict) -> nn.Module:
     model = build(**card_config(card)).eval()
-    convs, (fc_w, fc_b) = folded_layers(onnx_path)
+    convs, (fc_w, fc_b) = folded_layers(onnx_path, data)
     # conv_bn() puts every convolution right before its BatchNorm, and modules() lists them in the
     # order forward() runs them, which is the order the exporter wrote the Conv nodes in.
     modules = list(model.modules())
@@ -125,10 +126,11 @@ def check_parity(model: nn.Module, onnx_path: str) -> float:
 def imported_checkpoint(onnx_path: str, command: Optional[str] = None) -> Dict:
     """The rebuilt network as a checkpoint; `command` is the from_onnx invocation that made it, for the card."""
     card = read_card(onnx_path)
-    model = rebuild(onnx_path, card)
+    with open(onnx_path, "rb") as f:  # read once: parsed for the weights, hashed for the card
+        data = f.read()
+    model = rebuild(onnx_path, data, card)
     diff = check_parity(model, onnx_path)
-    with open(onnx_path, "rb") as f:  # the hash pins which export it was: a later one can reuse the name
-        sha256 = hashlib.sha256(f.read()).hexdigest()
+    sha256 = hashlib.sha256(data).hexdigest()  # pins which export it was: a later one can reuse the name
     return {
         "model": model.state_dict(),
         "config": card_config(card),

@@ -5,9 +5,9 @@ import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { expandInputs } from '../node/inputs.js';
+import { type OutputFormat, ResultWriter, toOutput } from '../pipeline/records.js';
 import { renderAnnotated } from '../render/node.js';
 import { type Command, errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
-import { type OutputFormat, ResultWriter, toOutput } from './format.js';
 import { ProgressBar } from './progress.js';
 
 const help = `Usage: ferkit analyze <files | folders | globs…> [options]

@@ -1,6 +1,7 @@
-/** Batch results as JSON, JSON Lines or CSV (one row per face). */
-import type { AnalysisResult } from '../pipeline/types.js';
+/** Result records shared by every surface (CLI, server, queue): JSON, JSON Lines or CSV (one row per face). */
+
 import { EXPRESSION_LABELS } from '../types.js';
+import type { AnalysisResult } from './types.js';
 
 export type OutputFormat = 'json' | 'jsonl' | 'csv';
 

@@ -7,6 +7,14 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { FerkitError } from '../errors.js';
+import {
+  checkVideoLimits,
+  DEFAULT_MAX_VIDEO_FRAMES,
+  PROBE_TIMEOUT_MS,
+  unsupportedContainer,
+  untrustedInputArgs,
+  type VideoLimits,
+} from './input-limits.js';
 
 export const ffmpegPath = (): string => process.env.FERKIT_FFMPEG || 'ffmpeg';
 export const ffprobePath = (): string => process.env.FERKIT_FFPROBE || 'ffprobe';
@@ -80,8 +88,11 @@ export function parseRational(r: string | undefined): number {
   return b === undefined ? a : b ? a / b : NaN;
 }
 
-/** ffprobe a file: size, fps, frame count, duration, audio. Clear errors for a missing file or a non-video. */
-export async function probeVideo(path: string): Promise<VideoInfo> {
+/**
+ * ffprobe a file: size, fps, frame count, duration, audio. Clear errors for a missing file, a
+ * non-video, a container off the allowlist (video/input-limits.ts) and a video over the limits.
+ */
+export async function probeVideo(path: string, limits: VideoLimits = {}): Promise<VideoInfo> {
   try {
     const s = await stat(path);
     if (!s.isFile()) throw new FerkitError('E_INPUT', `${path}: not a file`);
@@ -91,19 +102,20 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     throw new FerkitError('E_NOT_FOUND', `${path}: no such file`, { cause: e });
   }
   const bin = ffprobePath();
-  const { code, stdout, stderr } = await run(bin, [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    path,
-  ]);
+  const { code, stdout, stderr } = await run(
+    bin,
+    ['-v', 'error', ...untrustedInputArgs(), '-print_format', 'json', '-show_format', '-show_streams', path],
+    PROBE_TIMEOUT_MS,
+  );
+  if (code === null)
+    throw new FerkitError('E_DECODE', `${path}: ffprobe took over ${PROBE_TIMEOUT_MS / 1000} s and was stopped`);
   if (code !== 0)
-    throw new FerkitError(
-      'E_DECODE',
-      `${path}: not a video ffprobe can read (${stderr.trim().split('\n').pop() ?? `exit ${code}`})`,
+    throw (
+      unsupportedContainer(path, stderr) ??
+      new FerkitError(
+        'E_DECODE',
+        `${path}: not a video ffprobe can read (${stderr.trim().split('\n').pop() ?? `exit ${code}`})`,
+      )
     );
   // biome-ignore lint/suspicious/noExplicitAny: ffprobe JSON
   const json = JSON.parse(stdout) as { streams?: any[]; format?: any };
@@ -140,6 +152,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   let height = Number(v.height);
   if (Math.abs(rotation) % 180 === 90) [width, height] = [height, width];
   if (!(width > 0 && height > 0)) throw new FerkitError('E_DECODE', `${path}: video stream has no size`);
+  checkVideoLimits(path, { width, height, frames }, limits);
   const start = num(v.start_time);
   const formatStart = num(format.start_time);
   return {
@@ -158,20 +171,28 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   };
 }
 
-/** Exact frame count by decoding (for containers that do not store it). */
+/**
+ * Frame count of a container that does not store it, by counting the video stream's packets
+ * (demuxing only: one packet a frame for the accepted codecs, and no decoding work).
+ */
 export async function countFrames(path: string): Promise<number> {
-  const { code, stdout } = await run(ffprobePath(), [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-count_frames',
-    '-show_entries',
-    'stream=nb_read_frames',
-    '-of',
-    'csv=p=0',
-    path,
-  ]);
+  const { code, stdout } = await run(
+    ffprobePath(),
+    [
+      '-v',
+      'error',
+      ...untrustedInputArgs(),
+      '-select_streams',
+      'v:0',
+      '-count_packets',
+      '-show_entries',
+      'stream=nb_read_packets',
+      '-of',
+      'csv=p=0',
+      path,
+    ],
+    PROBE_TIMEOUT_MS,
+  );
   const n = Number(stdout.trim().split(/[\n,]/)[0]);
   if (code !== 0 || !(n > 0)) throw new Error('cannot count frames');
   return n;
@@ -199,6 +220,8 @@ export interface DecodeSource {
   fps?: number;
   /** Read the input at its native rate (-re), as a live source would deliver it. */
   realtime?: boolean;
+  /** Stop after this many frames (files only; default DEFAULT_MAX_VIDEO_FRAMES, whatever the header claims). */
+  maxFrames?: number;
 }
 
 export interface FrameDecoder extends AsyncIterable<RawFrame> {
@@ -225,6 +248,8 @@ export function decodeFrames(src: DecodeSource): FrameDecoder {
     'error',
     ...(src.realtime ? ['-re'] : []),
     ...(src.format ? ['-f', src.format] : []),
+    // a file is untrusted input; a device (-f v4l2) is not a file ffmpeg probes
+    ...(src.format ? [] : untrustedInputArgs()),
     ...(src.inputArgs ?? []),
     '-i',
     src.input,
@@ -235,6 +260,7 @@ export function decodeFrames(src: DecodeSource): FrameDecoder {
     '-vf',
     filters.join(','),
     ...(src.fps ? [] : ['-fps_mode', 'passthrough']),
+    ...(src.format ? [] : ['-frames:v', String(src.maxFrames ?? DEFAULT_MAX_VIDEO_FRAMES)]),
     '-f',
     'rawvideo',
     '-pix_fmt',
@@ -361,7 +387,7 @@ export function encodeFrames(out: string, o: EncoderOptions): FrameEncoder {
     o.fps,
     '-i',
     'pipe:0',
-    ...(o.audioFrom ? ['-i', o.audioFrom] : []),
+    ...(o.audioFrom ? [...untrustedInputArgs(), '-i', o.audioFrom] : []),
     '-map',
     '0:v:0',
     ...audioArgs,

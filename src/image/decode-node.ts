@@ -58,6 +58,16 @@ export async function readImageFile(path: string, options: DecodeOptions = {}): 
   return readFile(path);
 }
 
+/** A libvips failure as a FerkitError: its own pixel limit (a header too large to read) is E_TOO_LARGE. */
+function decodeError(source: string, what: string, e: unknown, maxPixels: number): FerkitError {
+  const message = (e as Error).message;
+  if (/exceeds pixel limit/.test(message))
+    return new FerkitError('E_TOO_LARGE', `${source}: image is over the limit of ${(maxPixels / 1e6).toFixed(1)} MP`, {
+      cause: e,
+    });
+  return new FerkitError('E_DECODE', `${source}: ${what} (${message})`, { cause: e });
+}
+
 /**
  * Decode encoded image bytes to 8-bit sRGB, honouring EXIF orientation. Only the formats of
  * image/format.ts are accepted, decided from the bytes; animations give their first frame.
@@ -78,9 +88,7 @@ export async function decodeImageBytes(
   try {
     meta = await sharp(bytes, { pages: 1 }).metadata();
   } catch (e) {
-    throw new FerkitError('E_DECODE', `${source}: not a readable ${format.toUpperCase()} (${(e as Error).message})`, {
-      cause: e,
-    });
+    throw decodeError(source, `not a readable ${format.toUpperCase()}`, e, maxPixels);
   }
   // libvips picks its loader from the bytes too; a polyglot that it reads as something else
   // (or an HEIF whose payload is HEVC, not AV1) is refused rather than handed to another decoder.
@@ -110,7 +118,7 @@ export async function decodeImageBytes(
       .toBuffer({ resolveWithObject: true });
     return toRgb(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels);
   } catch (e) {
-    throw new FerkitError('E_DECODE', `${source}: cannot decode image (${(e as Error).message})`, { cause: e });
+    throw decodeError(source, 'cannot decode image', e, maxPixels);
   }
 }
 

@@ -10,8 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FerkitError } from '../src/errors.js';
+import { decodeImageBlob } from '../src/image/decode-browser.js';
 import { decodeImage } from '../src/image/decode-node.js';
 import { describeFormat, sniffImageFormat } from '../src/image/format.js';
 import {
@@ -100,6 +101,27 @@ describe('the allowlist, decided from the bytes', () => {
     expect(r.ms).toBeLessThan(500);
     // a caller may raise the limit (and pay for it)
     expect((await decodeImage(at(2647), { maxJpegScans: 3000 })).width).toBe(64);
+  });
+});
+
+describe('the browser decoder applies the same checks before createImageBitmap', () => {
+  it('refused and over-limit bytes never reach the browser decoder; accepted ones do', async () => {
+    const decoded: Blob[] = [];
+    vi.stubGlobal('createImageBitmap', async (blob: Blob) => {
+      decoded.push(blob);
+      return { width: 160, height: 107, close() {} };
+    });
+    try {
+      // (the polyglot with a JPEG signature is left to the browser's JPEG decoder to fail)
+      for (const c of refusedInputs().filter((c) => c.name !== 'jpeg-magic-svg.jpg')) {
+        await expect(decodeImageBlob(new Blob([c.bytes]), c.name)).rejects.toMatchObject({ code: c.expectCode });
+      }
+      expect(decoded).toHaveLength(0);
+      const bitmap = await decodeImageBlob(new Blob([seeds.jpeg]), 'photo.jpg');
+      expect([bitmap.width, decoded.length, decoded[0].type]).toEqual([160, 1, 'image/jpeg']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 

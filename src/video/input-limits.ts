@@ -53,7 +53,7 @@ export function unsupportedContainer(path: string, stderr: string): FerkitError 
   if (!m) return undefined;
   return new FerkitError(
     'E_DECODE',
-    `${path}: unsupported video format ${m[1]} (accepted containers: ${Object.values(VIDEO_DEMUXERS).join(', ')})`,
+    `${path}: unsupported video format ${m[1]}: not a video in an accepted container (${Object.values(VIDEO_DEMUXERS).join(', ')})`,
   );
 }
 

@@ -129,6 +129,7 @@ describe.skipIf(!existsSync(MAIN))(`ferkit serve under fuzzed input (seed ${FUZZ
         const problem = judge(burst[k], status, reply);
         if (problem) problems.push(`${burst[k].name}: ${problem}`);
       });
+      if (i % 60 === 0) await sampleRss();
     }
     const text = await stream.send('not a frame');
     expect(text).toMatchObject({ code: 'E_INPUT', status: 400 });

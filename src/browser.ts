@@ -38,6 +38,8 @@ import { checkTrackerOptions, FaceTracker, type TrackerOptions } from './track/t
 import type { Box, Detection, ExpressionProbabilities, RgbImage } from './types.js';
 
 export { FerkitError, isFerkitError } from './errors.js';
+export { type BlobDecodeOptions, decodeImageBlob } from './image/decode-browser.js';
+export { ACCEPTED_IMAGE_FORMATS, type ImageFormat, sniffImageFormat } from './image/format.js';
 export type { AnalysisResult, FaceResult, StageTimings } from './pipeline/types.js';
 export { drawOverlay, type OverlayOptions, PURPLE } from './render/overlay.js';
 export type { WebBackend, WebRuntime, WebRuntimeOptions } from './runtime/web.js';

@@ -10,6 +10,7 @@
  *
  * Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it) — skipped otherwise.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_MODEL } from '../src/expression/default-model.js';
@@ -275,6 +276,14 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       // The camera message stays while the file path works.
       expect((await pageState(page)).messages.some((m) => m.key === 'camera')).toBe(true);
       await page.screenshot({ path: '/tmp/ferkit-web-denied.png', fullPage: true });
+
+      // An SVG (even named .png) is refused from its bytes before the browser's decoder sees it.
+      writeFileSync('/tmp/ferkit-web-vector.png', '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>');
+      await page.setInputFiles('[data-testid=file-input]', '/tmp/ferkit-web-vector.png');
+      await page.waitForFunction("window.__ferkit.messages.some((m) => m.key === 'file' && m.kind === 'error')", null, {
+        timeout: 30_000,
+      });
+      expect((await pageState(page)).messages.find((m) => m.key === 'file')!.text).toContain('unsupported format SVG');
 
       // An expression model that fails to load: the page says so and keeps the working one.
       await page.evaluate(() => {

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { FerkitError } from '../errors.js';
 import type { RgbImage } from '../types.js';
+import { checkImageBytes, DEFAULT_MAX_JPEG_SCANS, type ImageFormat } from './format.js';
 import { toRgb } from './ops.js';
 
 /** 40 megapixels: a 4:3 photo of 7300×5470. Larger inputs are refused before decoding. */
@@ -13,7 +14,19 @@ export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
 export interface DecodeOptions {
   maxPixels?: number;
   maxBytes?: number;
+  /** Progressive JPEG scans (default DEFAULT_MAX_JPEG_SCANS, 100). */
+  maxJpegScans?: number;
 }
+
+/** The libvips loader (metadata().format) each accepted format must be read by. */
+const LOADER: Record<ImageFormat, string> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tiff',
+  avif: 'heif',
+};
 
 /** Raw pixels handed in directly (RGB, RGBA or grey), e.g. from a canvas or a video decoder. */
 export interface RawPixels {
@@ -45,9 +58,21 @@ export async function readImageFile(path: string, options: DecodeOptions = {}): 
   return readFile(path);
 }
 
+/** A libvips failure as a FerkitError: its own pixel limit (a header too large to read) is E_TOO_LARGE. */
+function decodeError(source: string, what: string, e: unknown, maxPixels: number): FerkitError {
+  const message = (e as Error).message;
+  if (/exceeds pixel limit/.test(message))
+    return new FerkitError('E_TOO_LARGE', `${source}: image is over the limit of ${(maxPixels / 1e6).toFixed(1)} MP`, {
+      cause: e,
+    });
+  return new FerkitError('E_DECODE', `${source}: ${what} (${message})`, { cause: e });
+}
+
 /**
- * Decode encoded image bytes (JPEG, PNG, WebP, GIF, TIFF, AVIF) to 8-bit sRGB, honouring EXIF
- * orientation. `source` names the input in errors.
+ * Decode encoded image bytes to 8-bit sRGB, honouring EXIF orientation. Only the formats of
+ * image/format.ts are accepted, decided from the bytes; animations give their first frame.
+ * Work is bounded before decoding: bytes, header pixels, progressive JPEG scans. `source` names
+ * the input in errors.
  */
 export async function decodeImageBytes(
   bytes: Uint8Array,
@@ -55,13 +80,23 @@ export async function decodeImageBytes(
   options: DecodeOptions = {},
 ): Promise<RgbImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (bytes.length === 0) throw new FerkitError('E_EMPTY', `${source}: empty input (0 bytes)`);
+  const format = checkImageBytes(bytes, source, {
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxJpegScans: options.maxJpegScans ?? DEFAULT_MAX_JPEG_SCANS,
+  });
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    meta = await sharp(bytes, { pages: 1 }).metadata();
   } catch (e) {
-    throw new FerkitError('E_DECODE', `${source}: not a supported image (${(e as Error).message})`, { cause: e });
+    throw decodeError(source, `not a readable ${format.toUpperCase()}`, e, maxPixels);
   }
+  // libvips picks its loader from the bytes too; a polyglot that it reads as something else
+  // (or an HEIF whose payload is HEVC, not AV1) is refused rather than handed to another decoder.
+  if (meta.format !== LOADER[format] || (format === 'avif' && meta.compression !== 'av1'))
+    throw new FerkitError(
+      'E_DECODE',
+      `${source}: unsupported format (starts like ${format.toUpperCase()} but reads as ${meta.format}${meta.compression ? `/${meta.compression}` : ''})`,
+    );
   const pixels = (meta.width ?? 0) * (meta.height ?? 0);
   if (pixels > maxPixels) {
     throw new FerkitError(
@@ -70,7 +105,12 @@ export async function decodeImageBytes(
     );
   }
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning', pages: 1 })
+    const { data, info } = await sharp(bytes, {
+      limitInputPixels: maxPixels,
+      failOn: 'warning',
+      pages: 1, // first frame of an animation only
+      sequentialRead: true,
+    })
       .rotate()
       .toColourspace('srgb')
       .removeAlpha()
@@ -78,7 +118,7 @@ export async function decodeImageBytes(
       .toBuffer({ resolveWithObject: true });
     return toRgb(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels);
   } catch (e) {
-    throw new FerkitError('E_DECODE', `${source}: cannot decode image (${(e as Error).message})`, { cause: e });
+    throw decodeError(source, 'cannot decode image', e, maxPixels);
   }
 }
 

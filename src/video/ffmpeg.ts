@@ -4,178 +4,13 @@
  * No ffmpeg binary comes from npm; FERKIT_FFMPEG / FERKIT_FFPROBE override the executables.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { FerkitError } from '../errors.js';
+import { DEFAULT_MAX_VIDEO_FRAMES, untrustedInputArgs } from './input-limits.js';
+import { ffmpegPath, missingBinary, run } from './tools.js';
 
-export const ffmpegPath = (): string => process.env.FERKIT_FFMPEG || 'ffmpeg';
-export const ffprobePath = (): string => process.env.FERKIT_FFPROBE || 'ffprobe';
-
-export interface VideoInfo {
-  width: number;
-  height: number;
-  /** Frames per second as a number (e.g. 29.97). */
-  fps: number;
-  /** The frame rate as ffmpeg writes it (e.g. "2997/100"), for a lossless round trip. */
-  fpsRational: string;
-  /** Frames in the video stream (from the container, counted when the container does not say). */
-  frames: number;
-  /** Duration of the video stream in seconds. */
-  duration: number;
-  /** Start time of the video stream relative to the container's start, seconds. */
-  videoStart: number;
-  hasAudio: boolean;
-  audioCodec?: string;
-  videoCodec: string;
-  /** Display rotation in degrees (ffmpeg applies it when decoding). */
-  rotation: number;
-  formatName: string;
-}
-
-function missingBinary(bin: string, cause: unknown): FerkitError {
-  return new FerkitError(
-    'E_NOT_FOUND',
-    `${bin}: not found — install Debian's ffmpeg (apt-get install ffmpeg) or set ${bin.includes('probe') ? 'FERKIT_FFPROBE' : 'FERKIT_FFMPEG'} to its path`,
-    { cause },
-  );
-}
-
-/** Run a command to completion, collecting stdout/stderr (bounded). */
-function run(
-  bin: string,
-  args: string[],
-  timeoutMs = 120_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    let child: ChildProcessByStdio<null, Readable, Readable>;
-    try {
-      child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      reject(missingBinary(bin, e));
-      return;
-    }
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => {
-      if (err.length < 64_000) err += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(e.code === 'ENOENT' ? missingBinary(bin, e) : e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: err });
-    });
-  });
-}
-
-const num = (v: unknown): number => (v === undefined || v === null || v === '' || v === 'N/A' ? NaN : Number(v));
-
-export function parseRational(r: string | undefined): number {
-  if (!r) return NaN;
-  const [a, b] = r.split('/').map(Number);
-  return b === undefined ? a : b ? a / b : NaN;
-}
-
-/** ffprobe a file: size, fps, frame count, duration, audio. Clear errors for a missing file or a non-video. */
-export async function probeVideo(path: string): Promise<VideoInfo> {
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new FerkitError('E_INPUT', `${path}: not a file`);
-    if (s.size === 0) throw new FerkitError('E_EMPTY', `${path}: file is empty (0 bytes)`);
-  } catch (e) {
-    if (e instanceof FerkitError) throw e;
-    throw new FerkitError('E_NOT_FOUND', `${path}: no such file`, { cause: e });
-  }
-  const bin = ffprobePath();
-  const { code, stdout, stderr } = await run(bin, [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    path,
-  ]);
-  if (code !== 0)
-    throw new FerkitError(
-      'E_DECODE',
-      `${path}: not a video ffprobe can read (${stderr.trim().split('\n').pop() ?? `exit ${code}`})`,
-    );
-  // biome-ignore lint/suspicious/noExplicitAny: ffprobe JSON
-  const json = JSON.parse(stdout) as { streams?: any[]; format?: any };
-  const streams = json.streams ?? [];
-  const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
-  const a = streams.find((s) => s.codec_type === 'audio');
-  const format = json.format ?? {};
-  // A still image is a "video" with one frame to ffprobe; refuse image formats explicitly.
-  const imageFormat = /image2|_pipe$|png|jpeg|webp|gif|bmp|tiff/.test(String(format.format_name ?? ''));
-  if (!v || imageFormat)
-    throw new FerkitError(
-      'E_DECODE',
-      `${path}: not a video (no video stream${imageFormat ? `; ${format.format_name} is an image format` : ''})`,
-    );
-  let fpsRational = v.r_frame_rate as string;
-  let fps = parseRational(fpsRational);
-  const avg = parseRational(v.avg_frame_rate);
-  // r_frame_rate can be a field rate or a timebase guess; prefer avg_frame_rate when they disagree a lot.
-  if (!(fps > 0 && fps < 1000) || (avg > 0 && Math.abs(fps - avg) / avg > 0.05)) {
-    fpsRational = v.avg_frame_rate;
-    fps = avg;
-  }
-  if (!(fps > 0)) throw new FerkitError('E_DECODE', `${path}: cannot tell the video's frame rate`);
-  let duration = num(v.duration);
-  if (!(duration > 0)) duration = num(format.duration);
-  let frames = num(v.nb_frames);
-  if (!(frames > 0)) frames = await countFrames(path).catch(() => Math.round(duration * fps));
-  if (!(duration > 0)) duration = frames / fps;
-  const rotation =
-    Number(
-      v.side_data_list?.find((d: { rotation?: number }) => d.rotation !== undefined)?.rotation ?? v.tags?.rotate ?? 0,
-    ) || 0;
-  let width = Number(v.width);
-  let height = Number(v.height);
-  if (Math.abs(rotation) % 180 === 90) [width, height] = [height, width];
-  if (!(width > 0 && height > 0)) throw new FerkitError('E_DECODE', `${path}: video stream has no size`);
-  const start = num(v.start_time);
-  const formatStart = num(format.start_time);
-  return {
-    width,
-    height,
-    fps,
-    fpsRational,
-    frames,
-    duration,
-    videoStart: start > 0 ? Math.max(0, start - Math.max(0, formatStart || 0)) : 0,
-    hasAudio: Boolean(a),
-    audioCodec: a?.codec_name,
-    videoCodec: v.codec_name,
-    rotation,
-    formatName: String(format.format_name ?? ''),
-  };
-}
-
-/** Exact frame count by decoding (for containers that do not store it). */
-export async function countFrames(path: string): Promise<number> {
-  const { code, stdout } = await run(ffprobePath(), [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-count_frames',
-    '-show_entries',
-    'stream=nb_read_frames',
-    '-of',
-    'csv=p=0',
-    path,
-  ]);
-  const n = Number(stdout.trim().split(/[\n,]/)[0]);
-  if (code !== 0 || !(n > 0)) throw new Error('cannot count frames');
-  return n;
-}
+export { countFrames, parseRational, probeVideo, type VideoInfo } from './probe.js';
+export { ffmpegPath, ffprobePath } from './tools.js';
 
 export interface RawFrame {
   /** 0-based index in decode order. */
@@ -199,6 +34,8 @@ export interface DecodeSource {
   fps?: number;
   /** Read the input at its native rate (-re), as a live source would deliver it. */
   realtime?: boolean;
+  /** Stop after this many frames (files only; default DEFAULT_MAX_VIDEO_FRAMES, whatever the header claims). */
+  maxFrames?: number;
 }
 
 export interface FrameDecoder extends AsyncIterable<RawFrame> {
@@ -225,6 +62,8 @@ export function decodeFrames(src: DecodeSource): FrameDecoder {
     'error',
     ...(src.realtime ? ['-re'] : []),
     ...(src.format ? ['-f', src.format] : []),
+    // a file is untrusted input; a device (-f v4l2) is not a file ffmpeg probes
+    ...(src.format ? [] : untrustedInputArgs()),
     ...(src.inputArgs ?? []),
     '-i',
     src.input,
@@ -235,6 +74,7 @@ export function decodeFrames(src: DecodeSource): FrameDecoder {
     '-vf',
     filters.join(','),
     ...(src.fps ? [] : ['-fps_mode', 'passthrough']),
+    ...(src.format ? [] : ['-frames:v', String(src.maxFrames ?? DEFAULT_MAX_VIDEO_FRAMES)]),
     '-f',
     'rawvideo',
     '-pix_fmt',
@@ -361,7 +201,7 @@ export function encodeFrames(out: string, o: EncoderOptions): FrameEncoder {
     o.fps,
     '-i',
     'pipe:0',
-    ...(o.audioFrom ? ['-i', o.audioFrom] : []),
+    ...(o.audioFrom ? [...untrustedInputArgs(), '-i', o.audioFrom] : []),
     '-map',
     '0:v:0',
     ...audioArgs,

@@ -3,7 +3,7 @@
  * The page must serve models/ + .cache/models/ at /models/ and onnxruntime-web's dist/ at /ort/
  * (scripts/serve-web.mjs does both).
  */
-import { createBrowserAnalyzer, drawOverlay } from '../../src/browser.js';
+import { createBrowserAnalyzer, decodeImageBlob, drawOverlay } from '../../src/browser.js';
 
 const status = document.getElementById('status')!;
 const canvas = document.getElementById('canvas') as HTMLCanvasElement;
@@ -15,7 +15,7 @@ status.textContent = `ready on ${analyzer.backend}`;
 document.getElementById('file')!.addEventListener('change', async (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
   if (!file) return;
-  const bitmap = await createImageBitmap(file);
+  const bitmap = await decodeImageBlob(file, file.name);
   const result = await analyzer.analyze(bitmap);
   canvas.width = bitmap.width;
   canvas.height = bitmap.height;

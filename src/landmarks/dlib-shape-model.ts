@@ -20,9 +20,8 @@ export interface DlibCascade {
   readonly idx1: Uint32Array;
   readonly idx2: Uint32Array;
   readonly thresh: Float32Array;
-  /** Tree t's leaves are rows [leafStart[t], leafStart[t + 1]) of `leaves` (each row: a shape delta). */
+  /** Tree t's leaves are rows [leafStart[t], leafStart[t + 1]) of the model's `leaves`. */
   readonly leafStart: Uint32Array;
-  readonly leaves: Float32Array;
   /** Per feature pixel: the shape point it is anchored to and its offset (dx, dy) in the mean shape's frame. */
   readonly anchorIdx: Uint32Array;
   readonly deltas: Float32Array;
@@ -35,6 +34,8 @@ export interface DlibShapeModel {
   /** The mean shape in box-normalised coordinates (0..1 across the box), x0, y0, x1, y1, … */
   readonly initialShape: Float32Array;
   readonly cascades: readonly DlibCascade[];
+  /** Every tree's leaves, cascade after cascade: one row of 2·numParts floats (a shape delta) each. */
+  readonly leaves: Float32Array;
 }
 
 /** Sanity bound on counts read from the file, so a corrupt size cannot ask for gigabytes. */
@@ -59,16 +60,19 @@ export function parseDlibShapePredictor(bytes: Uint8Array, source: string): Dlib
 
   const numCascades = count(r, 'forests');
   const forests: Omit<DlibCascade, 'anchorIdx' | 'deltas'>[] = [];
+  // Sized for dlib's 68-point model (15 cascades × 500 trees of depth 4); grown if a model needs more.
+  // (Never more than the bytes left could hold: a serialized float takes at least 4 bytes.)
+  let leaves = new Float32Array(Math.min(numCascades * 500 * 16 * shapeLength, (bytes.length - r.pos) >> 2));
+  let leafRows = 0;
   for (let c = 0; c < numCascades; c++) {
     const numTrees = count(r, `forest ${c}`);
     const splitStart = new Uint32Array(numTrees + 1);
     const leafStart = new Uint32Array(numTrees + 1);
+    leafStart[0] = leafRows;
     let idx1 = new Uint32Array(numTrees * 15);
     let idx2 = new Uint32Array(numTrees * 15);
     let thresh = new Float32Array(numTrees * 15);
-    let leaves = new Float32Array(numTrees * 16 * shapeLength);
     let splits = 0;
-    let leafRows = 0;
     for (let t = 0; t < numTrees; t++) {
       const what = `cascade ${c} tree ${t}`;
       const numSplits = count(r, `${what} splits`);
@@ -112,7 +116,6 @@ export function parseDlibShapePredictor(bytes: Uint8Array, source: string): Dlib
       idx1: idx1.subarray(0, splits),
       idx2: idx2.subarray(0, splits),
       thresh: thresh.subarray(0, splits),
-      leaves: leaves.subarray(0, leafRows * shapeLength),
     });
   }
 
@@ -145,5 +148,5 @@ export function parseDlibShapePredictor(bytes: Uint8Array, source: string): Dlib
     cascades.push({ ...f, anchorIdx: anchors[c], deltas: d });
   }
   if (!r.done) r.fail(`the end of the file (${bytes.length - r.pos} bytes left over)`);
-  return { source, numParts, initialShape, cascades };
+  return { source, numParts, initialShape, cascades, leaves: leaves.subarray(0, leafRows * shapeLength) };
 }

@@ -18,6 +18,7 @@
  * The result is dlib's float points (before full_object_detection rounds them to integer pixels).
  */
 import type { Box, GrayImage, RgbImage } from '../types.js';
+import { createLeafSummer, type LeafSummer } from './dlib-leaf-sum.js';
 import type { DlibShapeModel } from './dlib-shape-model.js';
 
 /** A dlib rectangle: integer, inclusive corners (width = right − left + 1). */
@@ -61,10 +62,32 @@ export interface DlibShapePredictor {
   predict(gray: GrayImage, rect: DlibRect, out?: Float64Array): Float64Array;
 }
 
-export function createDlibShapePredictor(model: DlibShapeModel): DlibShapePredictor {
+/**
+ * One leaf summer per model (its WebAssembly memory holds a copy of the 65 MB of leaves), shared
+ * by the model's predictors: predict() is synchronous, so they never use its scratch at once.
+ */
+const summers = new WeakMap<DlibShapeModel, LeafSummer>();
+
+export interface DlibShapePredictorOptions {
+  /** Sum leaves with WebAssembly SIMD when the host has it (default true; false: plain JavaScript, same results). */
+  simd?: boolean;
+}
+
+export function createDlibShapePredictor(
+  model: DlibShapeModel,
+  options: DlibShapePredictorOptions = {},
+): DlibShapePredictor {
   const { numParts, initialShape, cascades } = model;
   const shapeLength = 2 * numParts;
-  const current = new Float32Array(shapeLength);
+  const maxTrees = Math.max(0, ...cascades.map((c) => c.numTrees));
+  const simd = options.simd !== false;
+  let summer = simd ? summers.get(model) : undefined;
+  if (!summer) {
+    summer = createLeafSummer(model.leaves, shapeLength, maxTrees, simd);
+    if (simd) summers.set(model, summer);
+  }
+  const { vector: current, rows } = summer;
+  const addRows = summer.add;
   const maxFeatures = Math.max(0, ...cascades.map((c) => c.anchorIdx.length));
   const features = new Float64Array(maxFeatures);
 
@@ -143,8 +166,8 @@ export function createDlibShapePredictor(model: DlibShapeModel): DlibShapePredic
         features[i] = x >= 0 && y >= 0 && x < width && y < height ? data[y * width + x] : 0;
       }
 
-      // Every tree of this cascade adds its leaf to the (float) shape.
-      const { numTrees, splitStart, idx1, idx2, thresh, leafStart, leaves } = cascade;
+      // Every tree of this cascade picks a leaf; their shape deltas are added in tree order.
+      const { numTrees, splitStart, idx1, idx2, thresh, leafStart } = cascade;
       for (let t = 0; t < numTrees; t++) {
         const s0 = splitStart[t];
         const numSplits = splitStart[t + 1] - s0;
@@ -153,9 +176,9 @@ export function createDlibShapePredictor(model: DlibShapeModel): DlibShapePredic
           const s = s0 + i;
           i = features[idx1[s]] - features[idx2[s]] > thresh[s] ? 2 * i + 1 : 2 * i + 2;
         }
-        const base = (leafStart[t] + i - numSplits) * shapeLength;
-        for (let k = 0; k < shapeLength; k++) current[k] += leaves[base + k];
+        rows[t] = leafStart[t] + i - numSplits;
       }
+      addRows(numTrees);
     }
     for (let j = 0; j < numParts; j++) {
       out[2 * j] = scaleX * current[2 * j] + offsetX;

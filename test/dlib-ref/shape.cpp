@@ -1,31 +1,30 @@
 // Reference program for ferkit's port of dlib's shape_predictor and for the AFW box mapping: dlib's
 // own output, built against Debian's libdlib-dev by buildDlibProgram (src/node/dlib-native.ts).
 //
-// Images are raw RGB files (width*height*3 bytes, row-major), so dlib sees exactly ferkit's pixels.
-//   shape points MODEL          stdin: "RGBFILE W H N" then N lines "left top right bottom";
-//                               repeated per image. stdout per box: one line, dlib's 68 points
-//                               (full_object_detection: integer pixels) as "x0 y0 x1 y1 ...".
-//   shape bench MODEL REPEATS   stdin as for points; stdout: "load_ms L" and, per box,
-//                               "median_us U" (median over REPEATS runs of the predictor).
-//   shape hog UPSAMPLE          stdin: "RGBFILE W H" lines; stdout per image: "N" then N lines
-//                               "left top right bottom" from get_frontal_face_detector().
+// Images come on stdin as raw RGB (a line "W H N", then W*H*3 bytes, row-major, then N lines
+// "left top right bottom"), so dlib sees exactly ferkit's pixels; repeated per image.
+//   shape points MODEL          stdout per box: one line, dlib's 68 points (full_object_detection:
+//                               integer pixels) as "x0 y0 x1 y1 ...".
+//   shape bench MODEL REPEATS   stdout: "load_ms L" and, per box, "median_us U" (median over
+//                               REPEATS runs of the predictor on that box).
+//   shape hog UPSAMPLE          (N = 0) stdout per image: "N" then N lines "left top right bottom"
+//                               from get_frontal_face_detector(), like dlib's Python detector(img, N).
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 using namespace dlib;
 
-static bool read_rgb(const std::string& path, long w, long h, array2d<rgb_pixel>& img) {
-    std::ifstream in(path, std::ios::binary);
+static bool read_rgb(long w, long h, array2d<rgb_pixel>& img) {
+    if (std::cin.get() != '\n') return false;
     std::vector<unsigned char> buf(w * h * 3);
-    if (!in.read(reinterpret_cast<char*>(buf.data()), buf.size())) return false;
+    if (!std::cin.read(reinterpret_cast<char*>(buf.data()), buf.size())) return false;
     img.set_size(h, w);
     for (long y = 0; y < h; ++y)
         for (long x = 0; x < w; ++x) {
@@ -42,10 +41,10 @@ int main(int argc, char** argv) {
     if (mode == "hog") {
         const int upsample = argc > 2 ? std::atoi(argv[2]) : 1;
         frontal_face_detector detector = get_frontal_face_detector();
-        std::string path; long w, h;
-        while (std::cin >> path >> w >> h) {
+        long w, h, n;
+        while (std::cin >> w >> h >> n) {
             array2d<rgb_pixel> img;
-            if (!read_rgb(path, w, h, img)) { std::cerr << "cannot read " << path << "\n"; return 1; }
+            if (!read_rgb(w, h, img)) { std::cerr << "cannot read the pixels\n"; return 1; }
             // dlib's Python binding: detector(img, upsample) = pyramid_up the image N times, detect,
             // and map the rectangles back down.
             pyramid_down<2> pyr;
@@ -68,10 +67,10 @@ int main(int argc, char** argv) {
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     const int repeats = mode == "bench" && argc > 3 ? std::atoi(argv[3]) : 1;
     if (mode == "bench") std::cout << "load_ms " << load_ms << "\n";
-    std::string path; long w, h, n;
-    while (std::cin >> path >> w >> h >> n) {
+    long w, h, n;
+    while (std::cin >> w >> h >> n) {
         array2d<rgb_pixel> img;
-        if (!read_rgb(path, w, h, img)) { std::cerr << "cannot read " << path << "\n"; return 1; }
+        if (!read_rgb(w, h, img)) { std::cerr << "cannot read the pixels\n"; return 1; }
         for (long k = 0; k < n; ++k) {
             long l, t, r, b;
             std::cin >> l >> t >> r >> b;

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDlibShapeReference, dlibReferencePoints, type ReferenceInput } from '../src/eval/dlib-reference.js';
 import { FerkitError } from '../src/errors.js';
+import { buildDlibShapeReference, dlibReferencePoints, type ReferenceInput } from '../src/eval/dlib-reference.js';
 import { DLIB_BOX_MAPPINGS, mapBox } from '../src/landmarks/dlib-box-mapping.js';
 import { DlibReader } from '../src/landmarks/dlib-serialize.js';
 import type { DlibShapeModel } from '../src/landmarks/dlib-shape-model.js';
@@ -39,12 +39,13 @@ import type { RgbImage } from '../src/types.js';
 import { loadSample } from './helpers/faceapi.js';
 
 const MODEL = DEFAULT_DLIB_SHAPE_PREDICTOR_PATH;
-const missing = [
-  existsSync(DLIB_INCLUDE_DIR) ? '' : 'libdlib-dev',
-  existsSync(MODEL) ? '' : 'libdlib-data',
-].filter(Boolean);
+const missing = [existsSync(DLIB_INCLUDE_DIR) ? '' : 'libdlib-dev', existsSync(MODEL) ? '' : 'libdlib-data'].filter(
+  Boolean,
+);
 if (missing.length) {
-  console.warn(`dlib-shape.test: SKIPPED — Debian package(s) ${missing.join(', ')} not installed (apt-get install ${missing.join(' ')})`);
+  console.warn(
+    `dlib-shape.test: SKIPPED — Debian package(s) ${missing.join(', ')} not installed (apt-get install ${missing.join(' ')})`,
+  );
 }
 
 interface Case {
@@ -206,7 +207,14 @@ describe.skipIf(missing.length > 0)("dlib shape predictor: TypeScript port vs dl
       cases.push({
         name: 'small',
         image: small,
-        rects: rects3.map((r) => boxToDlibRect({ x: r.left / 4, y: r.top / 4, width: (r.right - r.left + 1) / 4, height: (r.bottom - r.top + 1) / 4 })),
+        rects: rects3.map((r) =>
+          boxToDlibRect({
+            x: r.left / 4,
+            y: r.top / 4,
+            width: (r.right - r.left + 1) / 4,
+            height: (r.bottom - r.top + 1) / 4,
+          }),
+        ),
       });
       const tiled = tile((await Promise.all([4, 5, 1, 6].map((i) => loadSample(i, 400)))) as RgbImage[]);
       cases.push({ name: 'tiled 2×2', image: tiled.image, rects: await ssdRects(tiled.image) });
@@ -241,7 +249,9 @@ describe.skipIf(missing.length > 0)("dlib shape predictor: TypeScript port vs dl
     for (const simd of [true, false]) {
       const ours = predictAll(model, cases, simd);
       const { equal, total, maxDiff } = compare(ours, dlib);
-      console.log(`dlib shape predictor (simd ${simd}): ${equal}/${total} coordinates equal to dlib's, max diff ${maxDiff} px`);
+      console.log(
+        `dlib shape predictor (simd ${simd}): ${equal}/${total} coordinates equal to dlib's, max diff ${maxDiff} px`,
+      );
       expect(equal / total).toBeGreaterThanOrEqual(0.99);
       expect(maxDiff).toBeLessThanOrEqual(1);
     }

@@ -103,7 +103,7 @@ export function parseDlibShapePredictor(bytes: Uint8Array, source: string): Dlib
         leaves = grown;
       }
       for (let l = 0; l < numLeaves; l++) {
-        r.floatColumn(`${what} leaf ${l}`, leaves, leafRows * shapeLength, shapeLength);
+        r.floatColumn(what, leaves, leafRows * shapeLength, shapeLength);
         leafRows++;
       }
       splitStart[t + 1] = splits;

@@ -52,8 +52,8 @@ Example:
 
 const statusHelp = `Usage: ferkit queue status [options]
 
-Inputs (total, finished ok / failed, pending), BullMQ jobs by state, jobs per second over the
-last minutes and an ETA.
+Inputs (total, finished ok / failed, pending), BullMQ jobs by state, inputs finished per second
+over the last three minutes and an ETA.
 
 Options:
 ${CONNECTION_HELP}
@@ -144,7 +144,7 @@ function statusLine(s: QueueStatus): string {
   return (
     `${i.finished}/${i.total} inputs done (${i.ok} ok, ${i.failed} failed, ${i.pending} pending); ` +
     `jobs: ${j.waiting} waiting, ${j.active} active, ${j.delayed} delayed, ${j.waitingChildren} videos stitching later, ${j.failed} failed; ` +
-    `${s.jobsPerSecond.toFixed(2)} jobs/s, ETA ${s.etaSeconds === null ? '?' : formatSeconds(s.etaSeconds)}`
+    `${s.inputsPerSecond.toFixed(2)} inputs/s, ETA ${s.etaSeconds === null ? '?' : formatSeconds(s.etaSeconds)}`
   );
 }
 

@@ -15,16 +15,14 @@ export interface QueueStatus {
     completed: number;
     failed: number;
   };
-  /** Jobs completed per second over the last few minutes (BullMQ's per-minute metrics). */
-  jobsPerSecond: number;
-  /** Seconds until the jobs still to run are done at that rate; null when nothing is running. */
+  /** Inputs finished per second over the last three minutes. */
+  inputsPerSecond: number;
+  /** Seconds until the pending inputs are done at that rate; null when nothing finished lately. */
   etaSeconds: number | null;
 }
 
-const METRIC_MINUTES = 3;
-
 export async function queueStatus(queue: Queue, store: QueueStore): Promise<QueueStatus> {
-  const [c, counts, metrics] = await Promise.all([
+  const [c, counts, inputsPerSecond] = await Promise.all([
     queue.getJobCounts(
       'waiting',
       'prioritized',
@@ -36,16 +34,10 @@ export async function queueStatus(queue: Queue, store: QueueStore): Promise<Queu
       'failed',
     ),
     store.counts(),
-    queue.getMetrics('completed', 0, METRIC_MINUTES),
+    store.inputsPerSecond(),
   ]);
-  // the newest minute is still filling: rate over the full minutes before it plus its share so far
-  const perMinute = metrics.data.slice(0, METRIC_MINUTES);
-  const elapsedInMinute = (Date.now() % 60_000) / 1000;
-  const seconds = Math.max(1, (perMinute.length - 1) * 60 + elapsedInMinute);
-  const recent = perMinute.reduce((a, b) => a + b, 0);
-  const jobsPerSecond = recent / seconds;
   const waiting = c.waiting + c.prioritized + c.paused;
-  const toRun = waiting + c.active + c.delayed;
+  const pending = counts.inputs - counts.finished;
   return {
     queue: queue.name,
     inputs: {
@@ -53,7 +45,7 @@ export async function queueStatus(queue: Queue, store: QueueStore): Promise<Queu
       finished: counts.finished,
       ok: counts.ok,
       failed: counts.failed,
-      pending: counts.inputs - counts.finished,
+      pending,
     },
     jobs: {
       waiting,
@@ -63,7 +55,7 @@ export async function queueStatus(queue: Queue, store: QueueStore): Promise<Queu
       completed: c.completed,
       failed: c.failed,
     },
-    jobsPerSecond,
-    etaSeconds: toRun === 0 ? 0 : jobsPerSecond > 0 ? toRun / jobsPerSecond : null,
+    inputsPerSecond,
+    etaSeconds: pending === 0 ? 0 : inputsPerSecond > 0 ? pending / inputsPerSecond : null,
   };
 }

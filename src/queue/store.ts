@@ -8,6 +8,9 @@ import type { Redis } from 'ioredis';
 import type { FileResult } from '../pipeline/records.js';
 import type { VideoRecord } from './video-record.js';
 
+/** Finish times kept for the throughput window (status). */
+const RECENT_MS = 3 * 60_000;
+
 export type QueueRecord = FileResult | VideoRecord;
 
 export class QueueStore {
@@ -25,6 +28,7 @@ export class QueueStore {
       known: `${this.prefix}:known`,
       results: `${this.prefix}:results`,
       stats: `${this.prefix}:stats`,
+      recent: `${this.prefix}:recent`,
     };
   }
 
@@ -51,7 +55,24 @@ export class QueueStore {
   /** Stores an input's final record; counts it once per key even when a retried job writes it again. */
   async putResult(key: string, record: QueueRecord): Promise<void> {
     const created = await this.redis.hset(this.keys.results, key, JSON.stringify(record));
-    if (created) await this.redis.hincrby(this.keys.stats, 'error' in record ? 'failed' : 'ok', 1);
+    if (!created) return;
+    const now = Date.now();
+    await this.redis
+      .multi()
+      .hincrby(this.keys.stats, 'error' in record ? 'failed' : 'ok', 1)
+      .zadd(this.keys.recent, now, key)
+      .zremrangebyscore(this.keys.recent, 0, now - RECENT_MS)
+      .exec();
+  }
+
+  /** Inputs finished per second over the last minutes (0 when none finished lately). */
+  async inputsPerSecond(): Promise<number> {
+    const now = Date.now();
+    const recent = await this.redis.zrangebyscore(this.keys.recent, now - RECENT_MS, now, 'WITHSCORES');
+    const n = recent.length / 2;
+    if (n < 2) return 0;
+    // over the span from the first recent finish to now, so a stalled run's rate decays to 0
+    return n / Math.max(1, (now - Number(recent[1])) / 1000);
   }
 
   async getResult(key: string): Promise<QueueRecord | undefined> {

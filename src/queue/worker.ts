@@ -5,7 +5,7 @@
  * exponential backoff. Locks are renewed while a job runs; a worker killed outright stops renewing
  * them and another worker takes its jobs over as stalled after about `lockMs`.
  */
-import { type Job, MetricsTime, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { type Analyzer, type AnalyzerOptions, createAnalyzer, FerkitError, type FerkitErrorCode } from '../index.js';
 import { toOutput } from '../pipeline/records.js';
 import { redisClient, workerConnection } from './connection.js';
@@ -122,7 +122,6 @@ export function startQueueWorker(o: QueueWorkerOptions): QueueWorker {
       stalledInterval: o.lockMs ?? 30_000,
       // a Redis restart can also look like a stall: allow a few before giving a job up
       maxStalledCount: 3,
-      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     },
   );
   worker.on('error', (e) => o.onError?.(e));

@@ -1,45 +1,14 @@
-/** Inputs for the queue tests, synthesised from the demo photos: small image variants and short videos. */
+/** Inputs for the queue tests, synthesised from the demo photos: small image variants, corrupt files and short videos. */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { dirname, join } from 'node:path';
+// @ts-expect-error: a plain .mjs shared with bench/queue.mjs
+import { DEMO_PHOTOS, imageVariants as variants } from '../../bench/queue-inputs.mjs';
 
-const DEMO = resolve('node_modules/@vladmandic/face-api/demo');
-const PHOTOS = [1, 2, 3, 4, 5, 6].map((i) => join(DEMO, `sample${i}.jpg`));
+const PHOTOS: string[] = DEMO_PHOTOS;
 
-/**
- * `n` small images (about 200 px wide: the SSD's cost does not depend on the image size, and faces
- * stay above the 24-px minimum) with distinct bytes: each a different crop of a demo photo,
- * re-encoded at a different JPEG quality (every 5th as PNG). Returns their absolute paths.
- */
-export async function imageVariants(dir: string, n: number): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
-  const bases = await Promise.all(
-    PHOTOS.map((p) => sharp(p).resize({ width: 640 }).removeAlpha().raw().toBuffer({ resolveWithObject: true })),
-  );
-  const files: string[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const { data, info } = bases[i % bases.length];
-    const k = Math.floor(i / bases.length);
-    const w = 300 + (k % 9) * 20;
-    const h = Math.round(w * 0.75);
-    const left = (k * 7) % (info.width - w);
-    const top = (k * 5) % (info.height - h);
-    let img = sharp(data, { raw: info }).extract({ left, top, width: w, height: h }).resize({ width: 200 + (k % 5) * 8 });
-    const png = i % 5 === 4;
-    img = png ? img.png() : img.jpeg({ quality: 60 + (k % 35) });
-    const bytes = await img.toBuffer();
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (seen.has(sha)) throw new Error(`variant ${i} repeats an earlier one's bytes`);
-    seen.add(sha);
-    const file = join(dir, `img-${String(i).padStart(4, '0')}.${png ? 'png' : 'jpg'}`);
-    writeFileSync(file, bytes);
-    files.push(file);
-  }
-  return files;
-}
+/** `n` small image variants with distinct bytes (see bench/queue-inputs.mjs); absolute paths. */
+export const imageVariants: (dir: string, n: number, first?: number) => Promise<string[]> = variants;
 
 /** Inputs no retry can fix, with the FerkitError code a worker must record for each. */
 export function corruptImages(dir: string): { file: string; code: string }[] {

@@ -101,9 +101,10 @@ const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0
   stdio: 'ignore',
 });
 const redisUrl = `redis://127.0.0.1:${port}`;
-const redis = new Redis(redisUrl);
+const redis = new Redis(redisUrl, { lazyConnect: true });
 try {
   await sleep(500);
+  await redis.connect();
   await redis.ping();
   const images = await imageVariants(join(dir, 'images'), N);
   const runs = [];

@@ -63,7 +63,16 @@ describe.skipIf(!hasRedis || !hasFfmpeg)('queue end to end: 3 workers, one SIGKI
 
   it('analyses every input exactly once, survives a SIGKILLed worker, and dedupes re-adds', async () => {
     const common = ['--redis', redis.url, '--queue', QUEUE];
-    const add = await cli(['queue', 'add', join(dir, 'images'), join(dir, 'videos'), '--segment', '1', '--json', ...common]);
+    const add = await cli([
+      'queue',
+      'add',
+      join(dir, 'images'),
+      join(dir, 'videos'),
+      '--segment',
+      '1',
+      '--json',
+      ...common,
+    ]);
     expect(add.code, add.stderr).toBe(0);
     const total = IMAGES + corrupt.length + videos.length;
     expect(JSON.parse(add.stdout)).toMatchObject({ inputs: total, added: total, known: 0, refused: [] });
@@ -97,8 +106,20 @@ describe.skipIf(!hasRedis || !hasFfmpeg)('queue end to end: 3 workers, one SIGKI
     }
 
     const status = JSON.parse((await cli(['queue', 'status', '--json', ...common])).stdout);
-    expect(status.inputs).toEqual({ total, finished: total, ok: total - corrupt.length, failed: corrupt.length, pending: 0 });
-    expect(status.jobs).toMatchObject({ waiting: 0, active: 0, delayed: 0, waitingChildren: 0, failed: corrupt.length });
+    expect(status.inputs).toEqual({
+      total,
+      finished: total,
+      ok: total - corrupt.length,
+      failed: corrupt.length,
+      pending: 0,
+    });
+    expect(status.jobs).toMatchObject({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      waitingChildren: 0,
+      failed: corrupt.length,
+    });
 
     const out = join(dir, 'results.jsonl');
     const exported = await cli(['queue', 'results', '--out', out, ...common]);
@@ -135,7 +156,16 @@ describe.skipIf(!hasRedis || !hasFfmpeg)('queue end to end: 3 workers, one SIGKI
     for (const id of failedJobs) expect(await store.redis.hget(`bull:${QUEUE}:${id}`, 'atm')).toBe('1');
 
     // re-adding everything adds nothing
-    const again = await cli(['queue', 'add', join(dir, 'images'), join(dir, 'videos'), '--segment', '1', '--json', ...common]);
+    const again = await cli([
+      'queue',
+      'add',
+      join(dir, 'images'),
+      join(dir, 'videos'),
+      '--segment',
+      '1',
+      '--json',
+      ...common,
+    ]);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, known: total, jobs: 0, refused: [] });
     store.redis.disconnect();
   }, 420_000);

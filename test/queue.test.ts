@@ -5,7 +5,8 @@
  * for good failed at once, prom-client metrics on --metrics-port, and a Redis restarted mid-run
  * (default persistence: the RDB snapshot it saves on shutdown) after which the run completes.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +15,10 @@ import type { FileResult } from '../src/pipeline/records.js';
 import { redisClient } from '../src/queue/connection.js';
 import { QueueStore } from '../src/queue/store.js';
 import { cli, runCli } from './helpers/cli-process.js';
-import { imageVariants } from './helpers/queue-inputs.js';
+import { imageVariants, pannedVideo } from './helpers/queue-inputs.js';
 import { freePort, hasRedis, TestRedis } from './helpers/redis.js';
+
+const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 
 describe('queue: clear errors without Redis', () => {
   it('names an unreachable Redis URL, with no stack trace, for add, status, results and worker', async () => {
@@ -132,6 +135,37 @@ describe.skipIf(!hasRedis)('queue on a real Redis', () => {
     expect(hits.get('/gone.jpg')).toBe(2); // add's hash, one try: no retries for a 404
   });
 
+  it.skipIf(!hasFfmpeg)(
+    'refuses a video ffprobe cannot read at add time, and fails a video gone before its segments ran',
+    async () => {
+      const common = ['--redis', redis.url, '--queue', 'videos'];
+      const garbage = join(dir, 'garbage.mp4');
+      writeFileSync(garbage, 'not a video at all\n');
+      const refused = await cli(['queue', 'add', garbage, '--json', ...common]);
+      expect(refused.code).toBe(1);
+      expect(JSON.parse(refused.stdout).refused).toEqual([
+        expect.objectContaining({ file: garbage, code: 'E_DECODE' }),
+      ]);
+
+      const clip = pannedVideo(join(dir, 'gone.mp4'), 1, 2);
+      const add = await cli(['queue', 'add', clip, '--segment', '0.5', '--json', ...common]);
+      expect(JSON.parse(add.stdout)).toMatchObject({ added: 1, jobs: 5 }); // 4 segments + the stitch job
+      rmSync(clip);
+      const worker = runCli(['worker', ...common, '--exit-when-empty']);
+      expect(await worker.exited, worker.stderr()).toBe(0);
+      const out = join(dir, 'videos.jsonl');
+      await cli(['queue', 'results', '--out', out, ...common]);
+      const [record] = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(record).toMatchObject({ file: clip, code: 'E_NOT_FOUND', error: `${clip}: no such file` });
+      const status = JSON.parse((await cli(['queue', 'status', '--json', ...common])).stdout);
+      expect(status.inputs).toMatchObject({ total: 1, failed: 1, pending: 0 });
+      expect(status.jobs).toMatchObject({ waitingChildren: 0, waiting: 0, active: 0 });
+    },
+  );
+
   it('exports prom-client metrics: job counters, queue counts, process and event-loop metrics', async () => {
     const common = ['--redis', redis.url, '--queue', 'metrics'];
     await cli(['queue', 'add', images[2], join(dir, 'renamed-copy.jpg'), ...common]);
@@ -165,6 +199,7 @@ describe.skipIf(!hasRedis)('queue on a real Redis', () => {
     try {
       await worker.waitForStderr(/ready/);
       while ((await store.counts()).finished < 10) await new Promise((r) => setTimeout(r, 100));
+      expect((await store.counts()).finished).toBeLessThan(images.length - 5); // mid-run
       await redis.stop();
       await new Promise((r) => setTimeout(r, 1500));
       await redis.launch();

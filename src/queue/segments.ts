@@ -4,8 +4,9 @@
  * then replays all frames in order through one tracker, so face ids and smoothing continue across
  * segment boundaries and the timeline equals a single-process `ferkit video` of the same file.
  */
+import { stat } from 'node:fs/promises';
 import type { Analyzer } from '../index.js';
-import { EXPRESSION_LABELS, type ExpressionLabel, type ExpressionProbabilities } from '../index.js';
+import { EXPRESSION_LABELS, type ExpressionLabel, type ExpressionProbabilities, FerkitError } from '../index.js';
 import type { FaceResult } from '../pipeline/types.js';
 import { decodeFrames } from '../video/ffmpeg.js';
 import { videoTracker } from '../video/process.js';
@@ -31,6 +32,10 @@ export interface SegmentResult {
 }
 
 export async function analyzeSegment(analyzer: Analyzer, s: SegmentJob): Promise<SegmentResult> {
+  // a video gone from the shared volume is a missing file, not a decoding failure
+  await stat(s.file).catch(() => {
+    throw new FerkitError('E_NOT_FOUND', `${s.file}: no such file`);
+  });
   const { width, height, fps, videoStart, every } = s.video;
   // Seek to half a frame before the first one: ffmpeg's accurate input seek then drops everything
   // earlier, so the segment starts exactly at frame `startFrame` whatever the timestamps' rounding.

@@ -73,9 +73,10 @@ export async function addInputs(
   const chunk = o.parallel ?? 16;
   const retry = o.retry ?? DEFAULT_RETRY;
   for (let start = 0; start < files.length; start += chunk) {
-    const hashed: Hashed[] = [];
+    // hashed in parallel, kept in input order (index within the chunk)
+    const slots: (Hashed | undefined)[] = [];
     await Promise.all(
-      files.slice(start, start + chunk).map(async (file) => {
+      files.slice(start, start + chunk).map(async (file, slot) => {
         try {
           const video = isVideoInput(file);
           if (video && isUrl(file))
@@ -84,13 +85,13 @@ export async function addInputs(
               `${file}: video URLs are not queued; download the video to the shared volume`,
             );
           const sha = await contentSha256(file);
-          hashed.push({ file, key: jobKey(sha, o.analysis, video ? o.video : undefined), video });
+          slots[slot] = { file, key: jobKey(sha, o.analysis, video ? o.video : undefined), video };
         } catch (e) {
           report.refused.push(refusal(file, e));
         }
       }),
     );
-    hashed.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file));
+    const hashed = slots.filter((h): h is Hashed => h !== undefined);
     const fresh = await store.claim(hashed.map((h) => h.key));
     const images: Hashed[] = [];
     for (const [i, h] of hashed.entries()) {

@@ -84,8 +84,11 @@ export function startQueueWorker(o: QueueWorkerOptions): QueueWorker {
       case 'segment':
         return analyzeSegment(await analyzerFor(d.options), d);
       case 'video': {
-        const values = await job.getChildrenValues<SegmentResult>();
-        await store.putResult(d.key, stitchSegments(d, Object.values(values)));
+        const segments = Object.values(await job.getChildrenValues<SegmentResult>());
+        // never stitch a timeline with a hole in it (retried, then failed with this message)
+        if (segments.length !== d.video.segments)
+          throw new Error(`${d.file}: ${segments.length} of ${d.video.segments} segment results found`);
+        await store.putResult(d.key, stitchSegments(d, segments));
         return null;
       }
     }

@@ -7,7 +7,8 @@ import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { expandInputs } from '../node/inputs.js';
 import { type OutputFormat, ResultWriter, toOutput } from '../pipeline/records.js';
 import { renderAnnotated } from '../render/node.js';
-import { type Command, errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+import { ANALYSIS_ARGS, parseAnalysisOptions } from './analysis-options.js';
+import { type Command, errorMessage, parseChoice, parseCommandArgs, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
 
 const help = `Usage: ferkit analyze <files | folders | globs…> [options]
@@ -48,25 +49,13 @@ const command: Command = {
       out: { type: 'string' },
       annotate: { type: 'boolean' },
       jpeg: { type: 'boolean' },
-      detector: { type: 'string' },
-      'min-face': { type: 'string' },
-      threshold: { type: 'string' },
-      model: { type: 'string' },
-      tta: { type: 'string' },
-      threads: { type: 'string' },
+      ...ANALYSIS_ARGS,
       timings: { type: 'boolean' },
     });
     if (positionals.length === 0) throw new UsageError('no input files given');
     const format: OutputFormat = parseChoice(values.format, '--format', ['json', 'jsonl', 'csv'] as const) ?? 'json';
     const annotateDir = values.annotate ? (values.out ?? 'ferkit-annotated') : undefined;
-    const analyzer = await createAnalyzer({
-      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
-      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
-      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
-      expressionModel: values.model,
-      tta: parseChoice(values.tta, '--tta', ['none', 'flip'] as const),
-      threads: parseNumber(values.threads, '--threads', 0, 256),
-    });
+    const analyzer = await createAnalyzer(parseAnalysisOptions(values));
     try {
       const files = await expandInputs(positionals);
       if (files.length === 0) throw new FerkitError('E_NOT_FOUND', `no images found in ${positionals.join(' ')}`);

@@ -13,6 +13,8 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   video: () => import('./video.js'),
   camera: () => import('./camera.js'),
   serve: () => import('./serve.js'),
+  queue: () => import('./queue.js'),
+  worker: () => import('./worker.js'),
 };
 
 async function usage(): Promise<string> {

@@ -3,7 +3,8 @@
  * them, the timeline and chart outputs, and the analyzer's detector and model.
  */
 import type { AnalyzerOptions } from '../analyzer.js';
-import { parseChoice, parseNumber, UsageError } from './command.js';
+import { parseAnalysisOptions } from './analysis-options.js';
+import { parseNumber, UsageError } from './command.js';
 
 /** parseCommandArgs option specs of the shared flags (spread into each command's own). */
 export const TRACKING_ARGS = {
@@ -39,12 +40,6 @@ export function parseTrackingOptions(values: TrackingValues): TrackingOptions {
   return {
     every,
     smoothing,
-    analyzer: {
-      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
-      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
-      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
-      expressionModel: values.model,
-      threads: parseNumber(values.threads, '--threads', 0, 256),
-    },
+    analyzer: parseAnalysisOptions(values),
   };
 }

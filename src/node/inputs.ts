@@ -4,7 +4,9 @@ import { join, resolve, sep } from 'node:path';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif'];
 
-const isImage = (p: string) => IMAGE_EXTENSIONS.some((e) => p.toLowerCase().endsWith(e));
+export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.mpg', '.mpeg', '.ts'];
+
+const hasExtension = (p: string, extensions: readonly string[]) => extensions.some((e) => p.toLowerCase().endsWith(e));
 
 /** `*` and `?` within a path segment, `**` across segments. */
 export function globToRegExp(glob: string): RegExp {
@@ -30,10 +32,13 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /**
- * Folders contribute their image files (recursively); globs the files they match; anything else is
+ * Folders contribute their files with these extensions (default: images), recursively; globs the files they match; anything else is
  * passed through as a file, so a missing path is reported per file instead of aborting the batch.
  */
-export async function expandInputs(inputs: readonly string[]): Promise<string[]> {
+export async function expandInputs(
+  inputs: readonly string[],
+  extensions: readonly string[] = IMAGE_EXTENSIONS,
+): Promise<string[]> {
   const out: string[] = [];
   for (const input of inputs) {
     if (/[*?]/.test(input)) {
@@ -45,7 +50,7 @@ export async function expandInputs(inputs: readonly string[]): Promise<string[]>
       continue;
     }
     const s = await stat(input).catch(() => null);
-    if (s?.isDirectory()) out.push(...(await walk(input)).filter(isImage).sort());
+    if (s?.isDirectory()) out.push(...(await walk(input)).filter((f) => hasExtension(f, extensions)).sort());
     else out.push(input);
   }
   return out;

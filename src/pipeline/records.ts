@@ -38,7 +38,7 @@ export function toOutput(file: string, r: AnalysisResult, timings: boolean): Fil
   };
 }
 
-const csvCell = (v: unknown): string => {
+export const csvCell = (v: unknown): string => {
   const s = String(v ?? '');
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };

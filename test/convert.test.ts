@@ -39,7 +39,7 @@ import {
   landmarkCrop,
   landmarkInputTensor,
 } from '../src/landmarks/landmark68.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import type { RgbImage } from '../src/types.js';
 import { faceapi, loadSample, samplePath, tf } from './helpers/faceapi.js';
 

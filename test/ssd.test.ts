@@ -18,7 +18,7 @@ import {
 import { FerkitError } from '../src/errors.js';
 import { cropRgb, iou, resampleBilinearTfPlanar } from '../src/image/ops.js';
 import { createLandmarkModel } from '../src/landmarks/landmark68.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import type { RgbImage } from '../src/types.js';
 import { faceapi, loadSample, tf, toBox } from './helpers/faceapi.js';
 

@@ -23,7 +23,7 @@ import {
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
 import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from '../node/expression-model.js';
 import { expandInputs } from '../node/inputs.js';
-import { nodeRuntime } from '../runtime/node.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { EXPRESSION_LABELS } from '../types.js';
 import { AFW_BENCH_HELP, AFW_OPTIONS } from './bench-afw.js';
 import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
-import { renderAnnotated } from '../render/node.js';
+import { createAnalyzer } from '../node/analyzer.js';
+import { renderAnnotated } from '../node/render.js';
 import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { latestFrames, writeFileAtomic } from '../video/live.js';

@@ -2,7 +2,7 @@
  * The options `ferkit video` and `ferkit camera` share: which frames to analyse and how to smooth
  * them, the timeline and chart outputs, and the analyzer's detector and model.
  */
-import type { AnalyzerOptions } from '../analyzer.js';
+import type { AnalyzerOptions } from '../node/analyzer.js';
 import { parseChoice, parseNumber, UsageError } from './command.js';
 
 /** parseCommandArgs option specs of the shared flags (spread into each command's own). */

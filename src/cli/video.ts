@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
+import { createAnalyzer } from '../node/analyzer.js';
 import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, encodeFrames, type FrameEncoder, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { analyzeFrames, annotateFrame } from '../video/process.js';

@@ -23,19 +23,19 @@
  *    detection's raw box (what the pipeline does); NME = mean point-to-point error over the 68
  *    points / distance between the GT outer eye corners (points 36 and 45).
  *
- * Pure Node: decodes with sharp (src/image/decode-node.ts), runs the analyzer's stages
- * (src/node/stages.ts) on onnxruntime-node (src/runtime/node.ts).
+ * Pure Node: decodes with sharp (src/node/decode.ts), runs the analyzer's stages
+ * (src/node/stages.ts) on onnxruntime-node (src/node/runtime.ts).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureFaceApiModels } from '../convert/main.js';
 import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, ssdDefaultScoreThreshold } from '../detect/ssd.js';
 import type { DetectOptions, FaceDetector } from '../detect/types.js';
-import { decodeImage } from '../image/decode-node.js';
 import { iou, pointsBox } from '../image/ops.js';
 import type { LandmarkModel } from '../landmarks/types.js';
+import { decodeImage } from '../node/decode.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { createFaceDetector, createLandmarks } from '../node/stages.js';
-import { nodeRuntime } from '../runtime/node.js';
 import type { Box, Detection, Point } from '../types.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
  * faces across frames (stable ids, EMA-smoothed probabilities), reuse the last result on skipped
  * frames, and annotate frames to raw rgb24 for the encoder.
  */
-import type { Analyzer } from '../analyzer.js';
+import type { Analyzer } from '../node/analyzer.js';
+import { drawAnnotated } from '../node/render.js';
 import type { StageTimings } from '../pipeline/types.js';
-import { drawAnnotated } from '../render/node.js';
 import { FaceTracker, type TrackedFace } from '../track/tracker.js';
 import type { RgbImage } from '../types.js';
 import type { RawFrame } from './ffmpeg.js';

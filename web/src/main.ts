@@ -2,7 +2,7 @@
  * ferkit's web app: camera / image / video → inference worker → overlay (shared drawOverlay),
  * with FPS and per-stage latency, model choice, snapshot and JSON/CSV export.
  */
-import type { BrowserAnalysis, BrowserFace } from '../../src/browser.js';
+import type { BrowserAnalysis, BrowserFace } from '../../src/browser/index.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../../src/expression/default-model.js';
 import { drawOverlay } from '../../src/render/overlay.js';
 import { EXPRESSION_LABELS } from '../../src/types.js';

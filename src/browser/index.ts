@@ -18,31 +18,31 @@
  * converted face-api models (`npm run models` → .cache/models/) must be served by the app.
  */
 
-import { createHaarDetectorFromCascade } from './detect/haar.js';
-import { parseHaarCascade } from './detect/haar-cascade.js';
-import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE } from './detect/ssd.js';
-import { createTinyFaceDetector, TINY_DEFAULT_INPUT_SIZE } from './detect/tiny.js';
-import type { DetectOptions, FaceDetector } from './detect/types.js';
-import { FerkitError } from './errors.js';
-import { type ExpressionModelCard, parseExpressionCard } from './expression/card.js';
-import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
-import { DEFAULT_EXPRESSION_MODEL } from './expression/default-model.js';
-import { intersectionArea, pointsBox, toRgb } from './image/ops.js';
-import { createLandmarkModel } from './landmarks/landmark68.js';
-import type { LandmarkModel } from './landmarks/types.js';
-import { type PipelineStages, runPipeline } from './pipeline/run.js';
-import type { AnalysisResult, FaceResult } from './pipeline/types.js';
-import type { InferenceRuntime } from './runtime/types.js';
-import { createWebRuntime, type WebBackend, type WebRuntime, type WebRuntimeOptions } from './runtime/web.js';
-import { checkTrackerOptions, FaceTracker, type TrackerOptions } from './track/tracker.js';
-import type { Box, Detection, ExpressionProbabilities, RgbImage } from './types.js';
+import { createHaarDetectorFromCascade } from '../detect/haar.js';
+import { parseHaarCascade } from '../detect/haar-cascade.js';
+import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE } from '../detect/ssd.js';
+import { createTinyFaceDetector, TINY_DEFAULT_INPUT_SIZE } from '../detect/tiny.js';
+import type { DetectOptions, FaceDetector } from '../detect/types.js';
+import { FerkitError } from '../errors.js';
+import { type ExpressionModelCard, parseExpressionCard } from '../expression/card.js';
+import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
+import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
+import { intersectionArea, pointsBox, toRgb } from '../image/ops.js';
+import { createLandmarkModel } from '../landmarks/landmark68.js';
+import type { LandmarkModel } from '../landmarks/types.js';
+import { type PipelineStages, runPipeline } from '../pipeline/run.js';
+import type { AnalysisResult, FaceResult } from '../pipeline/types.js';
+import type { InferenceRuntime } from '../runtime/types.js';
+import { checkTrackerOptions, FaceTracker, type TrackerOptions } from '../track/tracker.js';
+import type { Box, Detection, ExpressionProbabilities, RgbImage } from '../types.js';
+import { createWebRuntime, type WebBackend, type WebRuntime, type WebRuntimeOptions } from './runtime.js';
 
-export { FerkitError, isFerkitError } from './errors.js';
-export type { AnalysisResult, FaceResult, StageTimings } from './pipeline/types.js';
-export { drawOverlay, type OverlayOptions, PURPLE } from './render/overlay.js';
-export type { WebBackend, WebRuntime, WebRuntimeOptions } from './runtime/web.js';
-export { createWebRuntime } from './runtime/web.js';
-export { EXPRESSION_LABELS } from './types.js';
+export { FerkitError, isFerkitError } from '../errors.js';
+export type { AnalysisResult, FaceResult, StageTimings } from '../pipeline/types.js';
+export { drawOverlay, type OverlayOptions, PURPLE } from '../render/overlay.js';
+export { EXPRESSION_LABELS } from '../types.js';
+export type { WebBackend, WebRuntime, WebRuntimeOptions } from './runtime.js';
+export { createWebRuntime } from './runtime.js';
 export { DEFAULT_EXPRESSION_MODEL };
 
 /** Everything analyze() accepts. */

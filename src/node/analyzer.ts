@@ -5,15 +5,15 @@
  *   const result = await analyzer.analyze('photo.jpg');
  *   await analyzer.dispose();
  */
-import { FerkitError } from './errors.js';
-import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
-import { type DecodeOptions, decodeImage, type ImageInput } from './image/decode-node.js';
-import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './node/expression-model.js';
-import { createFaceDetector, createLandmarks, type DetectorKind } from './node/stages.js';
-import { type PipelineStages, runPipeline } from './pipeline/run.js';
-import type { AnalysisResult } from './pipeline/types.js';
-import { nodeRuntime } from './runtime/node.js';
-import type { RgbImage } from './types.js';
+import { FerkitError } from '../errors.js';
+import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
+import { type PipelineStages, runPipeline } from '../pipeline/run.js';
+import type { AnalysisResult } from '../pipeline/types.js';
+import type { RgbImage } from '../types.js';
+import { type DecodeOptions, decodeImage, type ImageInput } from './decode.js';
+import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './expression-model.js';
+import { nodeRuntime } from './runtime.js';
+import { createFaceDetector, createLandmarks, type DetectorKind } from './stages.js';
 
 export interface AnalyzerOptions {
   /** Face detector: 'cnn' (SSD MobileNetV1, default) or 'haar' (OpenCV's frontal-face cascade, as in the paper). */

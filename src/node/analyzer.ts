@@ -7,6 +7,7 @@
  */
 import { FerkitError } from '../errors.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
+import { stripUndefined } from '../options.js';
 import { type PipelineStages, runPipeline } from '../pipeline/run.js';
 import type { AnalysisResult } from '../pipeline/types.js';
 import type { RgbImage } from '../types.js';
@@ -97,10 +98,6 @@ export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Ana
       await Promise.all([detector.dispose(), landmarks.dispose(), classifier.dispose()]);
     },
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function validateOptions(o: AnalyzerOptions): void {

@@ -26,6 +26,7 @@ import { expandInputs } from '../node/inputs.js';
 import { nodeRuntime } from '../node/runtime.js';
 import { EXPRESSION_LABELS } from '../types.js';
 import { AFW_BENCH_HELP, AFW_OPTIONS } from './bench-afw.js';
+import { FOLLOW_BENCH_HELP, FOLLOW_OPTIONS } from './bench-follow.js';
 import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
 
@@ -42,6 +43,8 @@ Suites:
               and without flip TTA (--runs N, --threads N, --engine, --json)
   afw         AFW (../shared/data/afw): detection recall against boxes from the 68 annotated
               points and landmark NME, per detector
+  follow      frames/s and agreement with every-frame detection when the detector runs
+              on every Nth video frame only (--detect-every of ferkit video and camera)
   peers       the same FER2013 crops through every ferkit model in models/, face-api's
               expression net and Human's emotion model (tfjs): accuracy, macro-F1, ECE, ms
 
@@ -61,6 +64,9 @@ Options (expression):
 
 Options (afw):
 ${AFW_OPTIONS}
+
+Options (follow):
+${FOLLOW_OPTIONS}
 
 Options (robustness):
   --data PATH           FER2013 .bin, fer2013.csv or image folder (required; see ferkit eval)
@@ -435,6 +441,7 @@ const SUITES: Record<string, (argv: string[]) => Promise<number>> = {
   pipeline,
   expression,
   afw: async (argv) => (await import('./bench-afw.js')).runAfwBench(argv),
+  follow: async (argv) => (await import('./bench-follow.js')).runFollowBench(argv),
   robustness,
   peers,
 };
@@ -443,7 +450,7 @@ const command: Command = {
   name: 'bench',
   summary: 'benchmarks: pipeline speed vs face-api, robustness to corruptions, expression models vs peers',
   help,
-  helpFor: (argv) => (argv[0] === 'afw' ? AFW_BENCH_HELP : help),
+  helpFor: (argv) => (argv[0] === 'afw' ? AFW_BENCH_HELP : argv[0] === 'follow' ? FOLLOW_BENCH_HELP : help),
   async run(argv) {
     const [suite, ...rest] = argv;
     const run = Object.hasOwn(SUITES, suite ?? '') ? SUITES[suite] : undefined;

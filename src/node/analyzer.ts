@@ -10,6 +10,7 @@ import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/c
 import { stripUndefined } from '../options.js';
 import { type PipelineStages, runPipeline } from '../pipeline/run.js';
 import type { AnalysisResult } from '../pipeline/types.js';
+import { VideoStream, type VideoStreamOptions } from '../pipeline/video-stream.js';
 import type { RgbImage } from '../types.js';
 import { type DecodeOptions, decodeImage, type ImageInput } from './decode.js';
 import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './expression-model.js';
@@ -57,6 +58,12 @@ export interface Analyzer {
   /** Analyse an already decoded image. */
   analyzeImage(image: RgbImage, decodeMs?: number): Promise<AnalysisResult>;
   decode(input: ImageInput): Promise<RgbImage>;
+  /**
+   * Consecutive frames of one video on this analyzer's models: faces tracked (ids, smoothed
+   * expressions) and, with `detectEvery` N > 1, the detector run every Nth frame only, faces followed
+   * by their landmarks in between. Each stream has its own state; the analyzer owns the models.
+   */
+  videoStream(options?: VideoStreamOptions): VideoStream;
   dispose(): Promise<void>;
 }
 
@@ -85,6 +92,10 @@ export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Ana
     async analyzeImage(image, decodeMs = 0) {
       alive();
       return runPipeline(stages, image, detectOptions, decodeMs);
+    },
+    videoStream(o) {
+      alive();
+      return new VideoStream(stages, detectOptions, o);
     },
     async analyze(input) {
       alive();

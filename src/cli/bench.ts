@@ -189,9 +189,9 @@ function imageLinks(benchmarksFile: string, files: Record<string, string>): stri
 }
 
 async function robustness(argv: string[]): Promise<number> {
-  const { corruptionGridPng, robustnessChartPng, robustnessCsv, robustnessMarkdown, runRobustness } = await import(
-    '../bench/robustness.js'
-  );
+  const { runRobustness } = await import('../bench/robustness.js');
+  const { robustnessCsv, robustnessMarkdown } = await import('../bench/robustness-report.js');
+  const { corruptionGridPng, robustnessChartPng } = await import('../bench/robustness-charts.js');
   const { values } = parseSuiteArgs(argv, {
     data: { type: 'string' },
     split: { type: 'string' },

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHaarDetectorFromCascade, DEFAULT_HAAR_CASCADE_PATH, type HaarDetection, type HaarDetector, parseHaarCascade } from '../src/detect/haar.js';
+import {
+  createHaarDetectorFromCascade,
+  DEFAULT_HAAR_CASCADE_PATH,
+  type HaarDetection,
+  type HaarDetector,
+  parseHaarCascade,
+} from '../src/detect/haar.js';
 import { groupRectangles } from '../src/detect/haar-group.js';
 import { FerkitError } from '../src/errors.js';
 import { iou, resizeBilinear, resizeGrayLinearExact, rgbToGray } from '../src/image/ops.js';

@@ -32,7 +32,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Relative module specifiers of static imports/re-exports and dynamic import() calls. */
-export function importedPaths(source: string): string[] {
+function importedPaths(source: string): string[] {
   const out: string[] = [];
   for (const m of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])(\.{1,2}\/[^'"]+)\1/gm)) {
     out.push(m[2]);

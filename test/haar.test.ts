@@ -20,7 +20,8 @@ import {
 } from '../src/detect/haar.js';
 import { groupRectangles } from '../src/detect/haar-group.js';
 import { FerkitError } from '../src/errors.js';
-import { iou, resizeBilinear, resizeGrayLinearExact, rgbToGray } from '../src/image/ops.js';
+import { iou, resizeBilinear, rgbToGray } from '../src/image/ops.js';
+import { resizeGrayLinearExact } from '../src/image/resample-exact.js';
 import { createHaarDetector } from '../src/node/haar.js';
 import type { Box, RgbImage } from '../src/types.js';
 import { faceapi, loadSample } from './helpers/faceapi.js';

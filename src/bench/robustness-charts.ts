@@ -2,7 +2,7 @@
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { type FitTextOptions, fitText, font, GRID, INK, MUTED } from '../eval/charts.js';
 import { CORRUPTIONS, type Corruption } from './corruptions.js';
-import { mean, type RobustnessResult } from './robustness.js';
+import type { RobustnessResult } from './robustness.js';
 import { pct, type RobustnessContext, signedPct } from './robustness-report.js';
 
 // ---------------------------------------------------------------------------------------- charts

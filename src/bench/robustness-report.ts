@@ -1,6 +1,6 @@
 /** Text output of the robustness benchmark: the Markdown report and the CSV. */
 import { markdownTable } from './report.js';
-import { mean, type RobustnessCell, type RobustnessResult } from './robustness.js';
+import type { RobustnessCell, RobustnessResult } from './robustness.js';
 
 // ------------------------------------------------------------------------------------ text output
 

@@ -33,7 +33,8 @@
  * background hits with exactly 4 neighbours and loses no face that 3 finds; 5 loses two faces.
  */
 import { FerkitError } from '../errors.js';
-import { resizeGrayLinearExact, rgbToGray, toRgb } from '../image/ops.js';
+import { rgbToGray, toRgb } from '../image/ops.js';
+import { resizeGrayLinearExact } from '../image/resample-exact.js';
 import type { Detection, GrayImage, RgbImage } from '../types.js';
 import type { HaarCascade } from './haar-cascade.js';
 import { cvRound, groupRectangles, HAAR_GROUP_EPS } from './haar-group.js';

@@ -1,5 +1,4 @@
 /** The AFW evaluation's Markdown report: recall and NME tables, calibrations, conventions. */
-import type { Box } from '../types.js';
 import type { AfwReport } from './afw.js';
 
 // ---------------------------------------------------------------------------------------------

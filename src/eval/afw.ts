@@ -36,7 +36,7 @@ import type { LandmarkModel } from '../landmarks/types.js';
 import { decodeImage } from '../node/decode.js';
 import { nodeRuntime } from '../node/runtime.js';
 import { createFaceDetector, createLandmarks } from '../node/stages.js';
-import type { Detection, Point } from '../types.js';
+import type { Point } from '../types.js';
 import { type AfwDetectorSummary, type AfwImageResult, byTolerance, matchBoxes, summarizeAfw } from './afw-metrics.js';
 // ---------------------------------------------------------------------------------------------
 // Data

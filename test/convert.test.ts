@@ -22,7 +22,8 @@ import {
   faceApiWeightsDir,
   type ModelCard,
 } from '../src/convert/main.js';
-import { GraphBuilder, hwc1ToC1hw, hwioToOihw, tfConvSame, tfSamePads } from '../src/convert/onnx-writer.js';
+import { GraphBuilder } from '../src/convert/onnx-writer.js';
+import { hwc1ToC1hw, hwioToOihw, tfConvSame, tfSamePads } from '../src/convert/tf-layers.js';
 import {
   createSsdDetector,
   decodeSsdBox,

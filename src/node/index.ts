@@ -21,7 +21,9 @@ export {
   type TestTimeAugmentation,
 } from '../expression/classifier.js';
 export type { LandmarkModel } from '../landmarks/types.js';
+export { LandmarkFollowingDetector } from '../pipeline/landmark-follow.js';
 export type { AnalysisResult, FaceResult, StageTimings } from '../pipeline/types.js';
+export { type VideoFrameAnalysis, VideoStream, type VideoStreamOptions } from '../pipeline/video-stream.js';
 export { drawOverlay, type OverlayOptions } from '../render/overlay.js';
 export type { InferenceRuntime, ModelSession, TensorData } from '../runtime/types.js';
 export { FaceTracker, type TrackedFace, type TrackerOptions } from '../track/tracker.js';

@@ -10,23 +10,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AFW_BENCH_HELP, runAfwBench } from '../src/cli/bench-afw.js';
 import { DEFAULT_HAAR_CASCADE_PATH } from '../src/detect/haar.js';
+import { type AfwImage, defaultAfwDir, runAfwEvaluation } from '../src/eval/afw.js';
 import {
-  type AfwImage,
   type AfwImageResult,
   applyBoxCalibration,
   byIou,
   byTolerance,
-  defaultAfwDir,
   fitBoxCalibration,
-  formatAfwMarkdown,
   interOcular,
   matchBoxes,
   nme,
   pointsBox,
-  runAfwEvaluation,
   summarizeAfw,
   tolerantMatch,
-} from '../src/eval/afw.js';
+} from '../src/eval/afw-metrics.js';
+import { formatAfwMarkdown } from '../src/eval/afw-report.js';
 import type { Box, Point } from '../src/types.js';
 import { cli, expectSection, ferkit, staleBenchmarksFile } from './helpers/bench-cli.js';
 

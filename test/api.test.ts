@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPhotoPaths } from '../src/bench/photos.js';
-import { type Analyzer, createAnalyzer, EXPRESSION_LABELS, FerkitError } from '../src/index.js';
+import { type Analyzer, createAnalyzer, EXPRESSION_LABELS, FerkitError } from '../src/node/index.js';
 
 const photo = demoPhotoPaths()[2];
 let analyzer: Analyzer;

@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Analyzer, createAnalyzer } from '../src/analyzer.js';
 import { demoPhotoPaths } from '../src/bench/photos.js';
 import { FerkitError } from '../src/errors.js';
-import { decodeImage } from '../src/image/decode-node.js';
+import { type Analyzer, createAnalyzer } from '../src/node/analyzer.js';
+import { decodeImage } from '../src/node/decode.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferkit-bad-'));
 const photo = demoPhotoPaths()[0];

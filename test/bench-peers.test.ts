@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignFace } from '../src/align/align.js';
-import { createAnalyzer } from '../src/analyzer.js';
-import { mulberry32 } from '../src/bench/corruptions.js';
+import { mulberry32 } from '../src/bench/corruption-pixels.js';
 import {
   FACEAPI_LABELS,
   FACEAPI_TO_FER,
@@ -19,6 +18,7 @@ import { listExpressionModels, loadFerkitPeer } from '../src/bench/peers.js';
 import { demoPhotoPaths } from '../src/bench/photos.js';
 import { loadFer2013 } from '../src/data/fer2013.js';
 import { rgbToGray } from '../src/image/ops.js';
+import { createAnalyzer } from '../src/node/analyzer.js';
 import { EXPRESSION_LABELS } from '../src/types.js';
 import { cli, expectSection, ferkit, root, staleBenchmarksFile } from './helpers/bench-cli.js';
 

@@ -22,7 +22,8 @@ import {
   faceApiWeightsDir,
   type ModelCard,
 } from '../src/convert/main.js';
-import { GraphBuilder, hwc1ToC1hw, hwioToOihw, tfConvSame, tfSamePads } from '../src/convert/onnx-writer.js';
+import { GraphBuilder } from '../src/convert/onnx-writer.js';
+import { hwc1ToC1hw, hwioToOihw, tfConvSame, tfSamePads } from '../src/convert/tf-layers.js';
 import {
   createSsdDetector,
   decodeSsdBox,
@@ -39,7 +40,7 @@ import {
   landmarkCrop,
   landmarkInputTensor,
 } from '../src/landmarks/landmark68.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import type { RgbImage } from '../src/types.js';
 import { faceapi, loadSample, samplePath, tf } from './helpers/faceapi.js';
 

@@ -2,15 +2,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  applyCorruption,
-  CORRUPTION_FAMILIES,
-  CORRUPTIONS,
-  EYE_BAND_VALUE,
-  MASK_VALUE,
-  mulberry32,
-  templatePoints,
-} from '../src/bench/corruptions.js';
+import { EYE_BAND_VALUE, MASK_VALUE } from '../src/bench/corruption-occlusion.js';
+import { mulberry32, templatePoints } from '../src/bench/corruption-pixels.js';
+import { applyCorruption, CORRUPTION_FAMILIES, CORRUPTIONS } from '../src/bench/corruptions.js';
 import { loadFer2013 } from '../src/data/fer2013.js';
 
 const N = 48;

@@ -33,8 +33,8 @@ import {
   DEFAULT_DLIB_SHAPE_PREDICTOR_PATH,
   loadDlibShapePredictor,
 } from '../src/node/dlib-shape.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import { createFaceDetector } from '../src/node/stages.js';
-import { nodeRuntime } from '../src/runtime/node.js';
 import type { RgbImage } from '../src/types.js';
 import { loadSample } from './helpers/faceapi.js';
 

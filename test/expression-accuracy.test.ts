@@ -14,7 +14,7 @@ import { accuracy, predictions } from '../src/eval/metrics.js';
 import { ExpressionClassifier } from '../src/expression/classifier.js';
 import { loadExpressionModel } from '../src/node/expression-model.js';
 import { bundledModelDir } from '../src/node/paths.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 
 const dataRoot = resolve(process.env.FERKIT_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url)));
 const publicTest = join(dataRoot, 'fer2013', 'publictest.bin');

@@ -10,9 +10,9 @@ import {
   FER2013_RECORD_BYTES,
   loadFer2013,
   parseFer2013Bin,
-  parseFer2013Csv,
   parseFer2013Split,
 } from '../src/data/fer2013.js';
+import { parseFer2013Csv } from '../src/data/fer2013-csv.js';
 import { FerkitError } from '../src/errors.js';
 
 let dir: string;

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeImageBlob } from '../src/browser/decode.js';
 import { FerkitError } from '../src/errors.js';
-import { decodeImageBlob } from '../src/image/decode-browser.js';
-import { decodeImage } from '../src/image/decode-node.js';
 import { describeFormat, sniffImageFormat } from '../src/image/format.js';
+import { decodeImage } from '../src/node/decode.js';
 import {
   FUZZ_SEED,
   type FuzzCase,

@@ -14,13 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createHaarDetectorFromCascade,
   DEFAULT_HAAR_CASCADE_PATH,
-  groupRectangles,
   type HaarDetection,
   type HaarDetector,
   parseHaarCascade,
 } from '../src/detect/haar.js';
+import { groupRectangles } from '../src/detect/haar-group.js';
 import { FerkitError } from '../src/errors.js';
-import { iou, resizeBilinear, resizeGrayLinearExact, rgbToGray } from '../src/image/ops.js';
+import { iou, resizeBilinear, rgbToGray } from '../src/image/ops.js';
+import { resizeGrayLinearExact } from '../src/image/resample-exact.js';
 import { createHaarDetector } from '../src/node/haar.js';
 import type { Box, RgbImage } from '../src/types.js';
 import { faceapi, loadSample } from './helpers/faceapi.js';

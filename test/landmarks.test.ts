@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFaceApiModels, faceApiWeightsDir } from '../src/convert/main.js';
 import { createLandmarkModel, type LandmarkModel } from '../src/landmarks/landmark68.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import type { Box, Point } from '../src/types.js';
 import { faceapi, loadSample, tf } from './helpers/faceapi.js';
 

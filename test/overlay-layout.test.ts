@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intersectionArea } from '../src/image/ops.js';
-import { type Analyzer, createAnalyzer } from '../src/index.js';
+import { type Analyzer, createAnalyzer } from '../src/node/index.js';
 import { layoutPanels } from '../src/render/overlay.js';
 
 const require = createRequire(import.meta.url);

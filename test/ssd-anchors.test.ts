@@ -18,7 +18,7 @@ import {
   ssdFeatureMapSizes,
   ssdReceptiveOffsets,
 } from '../src/detect/ssd-anchors.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import { onnxInputShape, onnxMetadata } from '../src/runtime/onnx-model-info.js';
 
 const weightsPromise = readFaceApiWeights(join(faceApiWeightsDir(), 'ssd_mobilenetv1_model-weights_manifest.json'));

@@ -16,9 +16,10 @@ import {
   ssdInputShape,
 } from '../src/detect/ssd.js';
 import { FerkitError } from '../src/errors.js';
-import { cropRgb, iou, resampleBilinearTfPlanar } from '../src/image/ops.js';
+import { cropRgb, iou } from '../src/image/ops.js';
+import { resampleBilinearTfPlanar } from '../src/image/resample-exact.js';
 import { createLandmarkModel } from '../src/landmarks/landmark68.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import type { RgbImage } from '../src/types.js';
 import { faceapi, loadSample, tf, toBox } from './helpers/faceapi.js';
 

@@ -19,8 +19,9 @@ import { hashFaceApiWeights, readFaceApiWeights } from '../src/convert/faceapi-w
 import { faceApiWeightsDir } from '../src/convert/main.js';
 import { createTinyFaceDetector, TINY_IO, type TinyDetector, tinyInputTensor } from '../src/detect/tiny.js';
 import { FerkitError } from '../src/errors.js';
-import { cropRgb, detectorInputGeometry, iou } from '../src/image/ops.js';
-import { nodeRuntime } from '../src/runtime/node.js';
+import { detectorInputGeometry } from '../src/image/detector-input.js';
+import { cropRgb, iou } from '../src/image/ops.js';
+import { nodeRuntime } from '../src/node/runtime.js';
 import type { Box, RgbImage } from '../src/types.js';
 import { faceapi, loadSample, tf, toBox } from './helpers/faceapi.js';
 

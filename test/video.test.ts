@@ -2,6 +2,7 @@
  * `ferkit video` and `ferkit camera --input` end to end, with Debian's ffmpeg:
  *  - a clip synthesised from a demo photo (panned, with a sine audio track), every frame analysed;
  *  - the same without audio, every 3rd frame;
+ *  - the same clip with the detector on every 4th frame only (--detect-every), faces followed;
  *  - ../shared/data/video/short_hamilton_clip.mp4 when present (FERKIT_DATA), every 25th frame;
  *  - clear errors for a missing input, a non-video and a missing ffmpeg.
  */
@@ -13,8 +14,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import camera from '../src/cli/camera.js';
 import video from '../src/cli/video.js';
-import type { RawFrame } from '../src/video/ffmpeg.js';
+import { iou } from '../src/image/ops.js';
+import { createAnalyzer } from '../src/node/analyzer.js';
+import { decodeFrames, probeVideo, type RawFrame } from '../src/video/ffmpeg.js';
 import { latestFrames } from '../src/video/live.js';
+import { analyzeFrames, type FrameResult } from '../src/video/process.js';
 import { summaryPathFor, type TimelineRow, type VideoSummary } from '../src/video/timeline.js';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0 && spawnSync('ffprobe', ['-version']).status === 0;
@@ -216,6 +220,40 @@ describe.skipIf(!hasFfmpeg)('ferkit video', () => {
     const summary = JSON.parse(readFileSync(summaryPathFor(timeline), 'utf8')) as VideoSummary;
     expect(summary.processedFrames).toBe(4);
   }, 180_000);
+
+  it('--detect-every 4: detector on frames 0, 4, 8 only, the same faces followed in between', async () => {
+    const analyzer = await createAnalyzer();
+    try {
+      const run = async (detectEvery: number) => {
+        const out: FrameResult[] = [];
+        const info = await probeVideo(clip);
+        const frames = decodeFrames({ input: clip, width: info.width, height: info.height });
+        for await (const f of analyzeFrames(frames, { analyzer, fps: info.fps, detectEvery })) out.push(f);
+        return out;
+      };
+      const every = await run(1);
+      const followed = await run(4);
+      expect(every.map((f) => f.detected)).toEqual(every.map(() => true));
+      expect(followed.map((f) => f.detected)).toEqual(followed.map((f) => f.index % 4 === 0));
+      for (const [i, f] of followed.entries()) {
+        const ref = every[i].faces;
+        expect(f.faces.length).toBe(ref.length);
+        for (const face of f.faces) {
+          // The followed box stays on the face the detector finds on that frame (IoU ≥ 0.5, the bench's match).
+          const best = Math.max(...ref.map((r) => iou(r.box, face.box)));
+          expect(best).toBeGreaterThanOrEqual(0.5);
+        }
+        expect(new Set(f.faces.map((x) => x.id))).toEqual(new Set(followed[0].faces.map((x) => x.id)));
+      }
+    } finally {
+      await analyzer.dispose();
+    }
+    // The CLI flag reaches the frame loop, and a bad value is a usage error naming it.
+    const cam = await runQuiet(camera, ['--input', clip, '--detect-every', '4', '--frames', '6']);
+    expect(cam.code).toBe(0);
+    expect(cam.stdout.trim().split('\n').length).toBe(6);
+    await expect(video.run([clip, '--detect-every', '0'])).rejects.toThrow(/--detect-every/);
+  }, 240_000);
 
   it.skipIf(!existsSync(HAMILTON))(
     'short_hamilton_clip.mp4 (every 25th frame): frame count, duration, audio kept, timeline rows',

@@ -1,6 +1,6 @@
 /** The browser runtime's WASM thread default (pure: no onnxruntime-web is loaded). */
 import { describe, expect, it } from 'vitest';
-import { defaultWasmThreads } from '../src/runtime/web.js';
+import { defaultWasmThreads } from '../src/browser/runtime.js';
 
 describe('defaultWasmThreads', () => {
   it('leaves one core to the page and caps at 4', () => {

@@ -13,8 +13,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resizeBilinear } from '../image/ops.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { createLandmarks } from '../node/stages.js';
-import { nodeRuntime } from '../runtime/node.js';
 import type { Box, Point, RgbImage } from '../types.js';
 
 const SIDE = 48;

@@ -4,12 +4,12 @@
  * onnxruntime-web's WASM backend (the browser app's engine without WebGPU, run here in Node).
  */
 import { readdirSync } from 'node:fs';
+import { createWebRuntime } from '../browser/runtime.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
 import { loadExpressionModel } from '../node/expression-model.js';
 import { bundledModelDir } from '../node/paths.js';
-import { nodeRuntime } from '../runtime/node.js';
+import { nodeRuntime } from '../node/runtime.js';
 import type { InferenceRuntime } from '../runtime/types.js';
-import { createWebRuntime } from '../runtime/web.js';
 import { median } from './photos.js';
 import { markdownTable } from './report.js';
 

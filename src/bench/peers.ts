@@ -14,7 +14,7 @@ import { type ExpressionModelCard, parseExpressionCard } from '../expression/car
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
 import { loadExpressionModel } from '../node/expression-model.js';
 import { bundledModelDir } from '../node/paths.js';
-import { nodeRuntime } from '../runtime/node.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { EXPRESSION_LABELS } from '../types.js';
 import { loadFaceApiExpression, loadHumanEmotion, type PeerClassifier, type TfBackend } from './peer-models.js';
 

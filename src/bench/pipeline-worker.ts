@@ -2,7 +2,7 @@
  * One engine's side of `ferkit bench pipeline`, in its own process so its peak memory is its own.
  * argv: <ferkit|faceapi> <runs> <longSide> <detector> <photo…>; prints one JSON line.
  */
-import { createAnalyzer } from '../analyzer.js';
+import { createAnalyzer } from '../node/analyzer.js';
 import { loadFaceApiPeer } from './faceapi-peer.js';
 import { loadBenchPhotos, median } from './photos.js';
 

@@ -3,7 +3,7 @@
  * `ferkit camera`, `ferkit queue add`): detector, face size, threshold, expression model, TTA and
  * inference threads, parsed into createAnalyzer's options.
  */
-import type { AnalyzerOptions } from '../index.js';
+import type { AnalyzerOptions } from '../node/index.js';
 import { parseChoice, parseNumber } from './command.js';
 
 /** parseCommandArgs option specs of the analysis flags (spread into each command's own). */

@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
+import { createAnalyzer } from '../node/analyzer.js';
 import { expandInputs } from '../node/inputs.js';
+import { renderAnnotated } from '../node/render.js';
 import { type OutputFormat, ResultWriter, toOutput } from '../pipeline/records.js';
-import { renderAnnotated } from '../render/node.js';
 import { ANALYSIS_ARGS, parseAnalysisOptions } from './analysis-options.js';
 import { type Command, errorMessage, parseChoice, parseCommandArgs, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';

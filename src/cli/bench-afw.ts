@@ -97,7 +97,8 @@ export async function runAfwBench(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const { afwAvailable, defaultAfwDir, formatAfwMarkdown, runAfwEvaluation } = await import('../eval/afw.js');
+  const { afwAvailable, defaultAfwDir, runAfwEvaluation } = await import('../eval/afw.js');
+  const { formatAfwMarkdown } = await import('../eval/afw-report.js');
   const dir = resolve(values.data ?? defaultAfwDir());
   if (!(await afwAvailable(dir))) {
     console.log(`ferkit bench afw: skipped, no AFW data at ${dir} (expected landmarks68.json; see --data)`);

@@ -1,9 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
-import { CORRUPTIONS, corruptionByName } from '../bench/corruptions.js';
-import type { TfBackend } from '../bench/peer-models.js';
-import type { PeerSpec } from '../bench/peers.js';
+/** `ferkit bench`: the suites, their help, and the pipeline and expression suites (the others have their own files). */
+import { CORRUPTIONS } from '../bench/corruptions.js';
 import { demoPhotoPaths } from '../bench/photos.js';
 import {
   benchPipeline,
@@ -11,23 +7,15 @@ import {
   type PipelineBenchOptions,
   pipelineBenchMarkdown,
 } from '../bench/pipeline.js';
-import { BENCHMARKS_ARGS, type BenchmarksArgs, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
-import type { RobustnessResult } from '../bench/robustness.js';
-import {
-  FER2013_SPLITS,
-  type Fer2013Data,
-  type Fer2013Split,
-  loadFer2013,
-  parseFer2013Split,
-} from '../data/fer2013.js';
-import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
-import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from '../node/expression-model.js';
+import { benchmarksHelp } from '../bench/report.js';
+import { DEFAULT_EXPRESSION_MODEL } from '../node/expression-model.js';
 import { expandInputs } from '../node/inputs.js';
-import { nodeRuntime } from '../runtime/node.js';
-import { EXPRESSION_LABELS } from '../types.js';
 import { AFW_BENCH_HELP, AFW_OPTIONS } from './bench-afw.js';
-import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
-import { ProgressBar } from './progress.js';
+import { finishTimingSuite, parseInteger, parseSuiteArgs } from './bench-args.js';
+import { FOLLOW_BENCH_HELP, FOLLOW_OPTIONS } from './bench-follow.js';
+import { peers } from './bench-peers.js';
+import { robustness } from './bench-robustness.js';
+import { type Command, parseChoice, parseNumber, UsageError } from './command.js';
 
 const help = `Usage: ferkit bench <suite> [options]
 
@@ -42,6 +30,8 @@ Suites:
               and without flip TTA (--runs N, --threads N, --engine, --json)
   afw         AFW (../shared/data/afw): detection recall against boxes from the 68 annotated
               points and landmark NME, per detector
+  follow      frames/s and agreement with every-frame detection when the detector runs
+              on every Nth video frame only (--detect-every of ferkit video and camera)
   peers       the same FER2013 crops through every ferkit model in models/, face-api's
               expression net and Human's emotion model (tfjs): accuracy, macro-F1, ECE, ms
 
@@ -61,6 +51,9 @@ Options (expression):
 
 Options (afw):
 ${AFW_OPTIONS}
+
+Options (follow):
+${FOLLOW_OPTIONS}
 
 Options (robustness):
   --data PATH           FER2013 .bin, fer2013.csv or image folder (required; see ferkit eval)
@@ -95,283 +88,6 @@ Examples:
   npm run bench   (= ferkit bench pipeline)
   ferkit bench robustness --data ../shared/data/fer2013/publictest.bin --limit 500
   ferkit bench peers --data ../shared/data/fer2013/publictest.bin --json > peers.json`;
-
-/** Options every suite in this file takes: --json and the BENCHMARKS.md ones. */
-const SUITE_ARGS = { json: { type: 'boolean' }, ...BENCHMARKS_ARGS } as const;
-
-/** parseCommandArgs with SUITE_ARGS added; positionals are refused unless the suite takes them. */
-function parseSuiteArgs<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: T,
-  takesPositionals = false,
-) {
-  const parsed = parseCommandArgs(argv, { ...options, ...SUITE_ARGS });
-  if (!takesPositionals && parsed.positionals.length)
-    throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
-  return parsed;
-}
-
-function parseSeverities(value: string | undefined): number[] {
-  if (value === undefined) return [1, 2, 3, 4, 5];
-  const out = new Set<number>();
-  for (const part of value.split(',')) {
-    const m = /^\s*(\d)\s*(?:-\s*(\d)\s*)?$/.exec(part);
-    if (!m) throw new UsageError(`--severities: expected e.g. 1-5 or 1,3,5, got "${value}"`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (a < 1 || b > 5 || a > b) throw new UsageError(`--severities: severities are 1..5, got "${part.trim()}"`);
-    for (let s = a; s <= b; s++) out.add(s);
-  }
-  return [...out].sort((x, y) => x - y);
-}
-
-function parseInteger(
-  value: string | undefined,
-  flag: string,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
-  const n = parseNumber(value, flag, min, max);
-  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag}: expected a whole number, got "${value}"`);
-  return n;
-}
-
-function parseSplit(value: string | undefined): Fer2013Split | undefined {
-  if (value === undefined) return undefined;
-  const split = parseFer2013Split(value);
-  if (!split) throw new UsageError(`--split: expected one of ${FER2013_SPLITS.join(', ')}, got "${value}"`);
-  return split;
-}
-
-async function loadData(
-  values: { data?: string; split?: string; limit?: string },
-  suite: string,
-): Promise<Fer2013Data> {
-  if (!values.data)
-    throw new UsageError(`bench ${suite}: --data is required (a FER2013 .bin, fer2013.csv or image folder)`);
-  const data = await loadFer2013(values.data, {
-    split: parseSplit(values.split),
-    limit: parseInteger(values.limit, '--limit', 1),
-  });
-  for (const w of data.warnings) console.error(`ferkit bench ${suite}: warning: ${w}`);
-  return data;
-}
-
-/**
- * How a timing suite ends: its BENCHMARKS.md section when --write-benchmarks asks for one, then the
- * result on stdout, as indented JSON with --json or as the suite's text table.
- */
-async function finishTimingSuite<T>(
-  values: BenchmarksArgs,
-  result: T,
-  format: (result: T) => string,
-  section: { name: string; heading: string; body: string },
-): Promise<number> {
-  await writeRequestedSection(values, section.name, section.heading, section.body);
-  console.log(values.json ? JSON.stringify(result, null, 2) : format(result));
-  return 0;
-}
-
-/** Markdown image links from BENCHMARKS.md to files, when they live beside it (in the repo). */
-function imageLinks(benchmarksFile: string, files: Record<string, string>): string {
-  const base = dirname(resolve(benchmarksFile));
-  const links = Object.entries(files)
-    .map(([alt, f]) => [alt, relative(base, f)] as const)
-    .filter(([, rel]) => !rel.startsWith('..') && !rel.startsWith(sep))
-    .map(([alt, rel]) => `![${alt}](${rel.split(sep).join('/')})`);
-  return links.join('\n\n');
-}
-
-async function robustness(argv: string[]): Promise<number> {
-  const { corruptionGridPng, robustnessChartPng, robustnessCsv, robustnessMarkdown, runRobustness } = await import(
-    '../bench/robustness.js'
-  );
-  const { values } = parseSuiteArgs(argv, {
-    data: { type: 'string' },
-    split: { type: 'string' },
-    model: { type: 'string' },
-    tta: { type: 'string' },
-    limit: { type: 'string' },
-    severities: { type: 'string' },
-    corruptions: { type: 'string' },
-    seed: { type: 'string' },
-    'grid-face': { type: 'string' },
-    out: { type: 'string' },
-    threads: { type: 'string' },
-  });
-  const severities = parseSeverities(values.severities);
-  const corruptions = values.corruptions
-    ? values.corruptions.split(',').map((s) => {
-        try {
-          return corruptionByName(s.trim());
-        } catch (e) {
-          throw new UsageError(`--corruptions: ${(e as Error).message}`);
-        }
-      })
-    : CORRUPTIONS;
-  const seed = parseInteger(values.seed, '--seed', 0, 2 ** 32 - 1) ?? 0;
-  const tta = parseChoice<TestTimeAugmentation>(values.tta, '--tta', ['none', 'flip']);
-  const threads = parseInteger(values.threads, '--threads', 0, 256);
-  const gridFace = parseInteger(values['grid-face'], '--grid-face', 0);
-  const outDir = resolve(values.out ?? 'ferkit-robustness');
-
-  const data = await loadData(values, 'robustness');
-  const model = await loadExpressionModel(values.model ?? DEFAULT_EXPRESSION_MODEL);
-  const classifier = await ExpressionClassifier.create(nodeRuntime, model.bytes, model.card, model.path, {
-    tta,
-    threads,
-    maxBatch: 256,
-  });
-  const ctx = { model: model.card.name, tta: classifier.tta, data: basename(data.source) };
-  const bar = new ProgressBar(data.images.length * (1 + corruptions.length * severities.length), 'crops');
-  let result: RobustnessResult;
-  try {
-    result = await runRobustness({
-      images: data.images,
-      labels: data.labels,
-      model: classifier,
-      corruptions,
-      severities,
-      seed,
-      batch: 128,
-      onProgress: (done, _total, what) => bar.update(done, what),
-    });
-  } finally {
-    bar.finish();
-    await classifier.dispose();
-  }
-
-  await mkdir(outDir, { recursive: true });
-  const files = {
-    markdown: join(outDir, 'robustness.md'),
-    csv: join(outDir, 'robustness.csv'),
-    json: join(outDir, 'robustness.json'),
-    chart: join(outDir, 'robustness.png'),
-    grid: join(outDir, 'corruptions-grid.png'),
-  };
-  const md = robustnessMarkdown(result, ctx);
-  const happy = EXPRESSION_LABELS.indexOf('happy');
-  let face = gridFace ?? Array.from(data.labels).indexOf(happy);
-  if (face < 0 || face >= data.images.length) face = 0;
-  const report = {
-    model: model.card.name,
-    modelPath: model.path,
-    tta: classifier.tta,
-    data: data.source,
-    ...result,
-    gridFace: face,
-    files,
-  };
-  await writeFile(files.markdown, `# Robustness: ${ctx.model} on ${ctx.data}\n\n${md}\n`);
-  await writeFile(files.csv, robustnessCsv(result));
-  await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(files.chart, robustnessChartPng(result, ctx));
-  await writeFile(
-    files.grid,
-    await corruptionGridPng(data.images[face], {
-      corruptions,
-      severities,
-      seed,
-      title: `Corruptions × severities on ${ctx.data} face #${face} (seed ${seed})`,
-    }),
-  );
-  await writeRequestedSection(values, 'robustness', '## Robustness to image corruptions', (file) => {
-    const links = imageLinks(file, {
-      'accuracy vs severity': files.chart,
-      'one face under every corruption': files.grid,
-    });
-    return `${md}${links ? `\n\n${links}` : ''}`;
-  });
-  if (values.json) {
-    console.log(JSON.stringify(report));
-    return 0;
-  }
-  const famRows = result.families.map(
-    (f) =>
-      `  ${f.name.padEnd(13)} accuracy ${(100 * f.accuracy).toFixed(1).padStart(5)}%  macro-F1 ${f.macroF1.toFixed(3)}  rCE ${(100 * f.rce).toFixed(0).padStart(4)}%`,
-  );
-  console.log(
-    [
-      `ferkit bench robustness: ${ctx.model} (TTA ${ctx.tta}) on ${data.source}, ${result.n} faces, seed ${seed}`,
-      `clean: accuracy ${(100 * result.clean.accuracy).toFixed(1)}%, macro-F1 ${result.clean.macroF1.toFixed(3)}`,
-      `under corruption (mean of ${corruptions.length} corruptions × severities ${severities.join(',')}): accuracy ${(100 * result.overall.accuracy).toFixed(1)}%, macro-F1 ${result.overall.macroF1.toFixed(3)}, rCE ${(100 * result.overall.rce).toFixed(0)}%`,
-      '',
-      ...famRows,
-      '',
-      `wrote ${Object.values(files).join(', ')} (${result.seconds.toFixed(0)} s)`,
-    ].join('\n'),
-  );
-  return 0;
-}
-
-const PEER_KINDS = ['ferkit', 'face-api', 'human'] as const;
-
-async function peers(argv: string[]): Promise<number> {
-  const { listExpressionModels, loadFerkitPeer, peersCsv, peersMarkdown, formatPeers, runPeers } = await import(
-    '../bench/peers.js'
-  );
-  const { loadFaceApiExpression, loadHumanEmotion } = await import('../bench/peer-models.js');
-  const { values } = parseSuiteArgs(argv, {
-    data: { type: 'string' },
-    split: { type: 'string' },
-    limit: { type: 'string' },
-    model: { type: 'string', multiple: true },
-    peers: { type: 'string' },
-    backend: { type: 'string' },
-    batch: { type: 'string' },
-    single: { type: 'string' },
-    out: { type: 'string' },
-    threads: { type: 'string' },
-  });
-  const kinds = (values.peers ?? PEER_KINDS.join(','))
-    .split(',')
-    .map((s) => parseChoice(s.trim(), '--peers', PEER_KINDS)!);
-  const backend = parseChoice<TfBackend>(values.backend, '--backend', ['wasm', 'cpu']) ?? 'wasm';
-  const batch = parseInteger(values.batch, '--batch', 1, 4096) ?? 64;
-  const single = parseInteger(values.single, '--single', 0, 100_000) ?? 100;
-  const threads = parseInteger(values.threads, '--threads', 0, 256);
-  const outDir = resolve(values.out ?? 'ferkit-peers');
-  const data = await loadData(values, 'peers');
-
-  const specs: PeerSpec[] = [];
-  if (kinds.includes('ferkit')) {
-    const models = values.model?.length ? values.model : await listExpressionModels();
-    if (!models.length) console.error('ferkit bench peers: warning: no expression models found in models/');
-    for (const m of models) specs.push({ name: m, load: () => loadFerkitPeer(m, { threads }) });
-  }
-  if (kinds.includes('face-api'))
-    specs.push({ name: 'face-api expression', load: () => loadFaceApiExpression(backend) });
-  if (kinds.includes('human')) specs.push({ name: 'Human emotion', load: () => loadHumanEmotion(backend) });
-
-  const bar = new ProgressBar(data.images.length * specs.length, 'crops');
-  const report = await runPeers({
-    images: data.images,
-    labels: data.labels,
-    peers: specs,
-    data: data.source,
-    batch,
-    singleCalls: single,
-    onProgress: (peer, done) => bar.update(done, peer),
-  });
-  bar.finish();
-
-  await mkdir(outDir, { recursive: true });
-  const files = {
-    markdown: join(outDir, 'peers.md'),
-    csv: join(outDir, 'peers.csv'),
-    json: join(outDir, 'peers.json'),
-  };
-  const md = peersMarkdown(report);
-  await writeFile(files.markdown, `# Expression models on ${basename(data.source)}\n\n${md}\n`);
-  await writeFile(files.csv, peersCsv(report));
-  const full = { ...report, files };
-  await writeFile(files.json, `${JSON.stringify(full, null, 2)}\n`);
-  await writeRequestedSection(values, 'peers', '## ferkit and other open expression models on the same crops', md);
-  console.log(
-    values.json ? JSON.stringify(full) : `${formatPeers(report)}\n\nwrote ${Object.values(files).join(', ')}`,
-  );
-  return 0;
-}
 
 async function expression(argv: string[]): Promise<number> {
   const {
@@ -435,6 +151,7 @@ const SUITES: Record<string, (argv: string[]) => Promise<number>> = {
   pipeline,
   expression,
   afw: async (argv) => (await import('./bench-afw.js')).runAfwBench(argv),
+  follow: async (argv) => (await import('./bench-follow.js')).runFollowBench(argv),
   robustness,
   peers,
 };
@@ -443,7 +160,7 @@ const command: Command = {
   name: 'bench',
   summary: 'benchmarks: pipeline speed vs face-api, robustness to corruptions, expression models vs peers',
   help,
-  helpFor: (argv) => (argv[0] === 'afw' ? AFW_BENCH_HELP : help),
+  helpFor: (argv) => (argv[0] === 'afw' ? AFW_BENCH_HELP : argv[0] === 'follow' ? FOLLOW_BENCH_HELP : help),
   async run(argv) {
     const [suite, ...rest] = argv;
     const run = Object.hasOwn(SUITES, suite ?? '') ? SUITES[suite] : undefined;

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
-import { renderAnnotated } from '../render/node.js';
+import { createAnalyzer } from '../node/analyzer.js';
+import { renderAnnotated } from '../node/render.js';
 import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { latestFrames, writeFileAtomic } from '../video/live.js';
 import { analyzeFrames, trackedToJson } from '../video/process.js';
 import { formatSummary, SummaryBuilder, summaryPathFor, TimelineWriter, writeSummary } from '../video/timeline.js';
 import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
-import { parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
+import { DEFAULT_DETECT_EVERY, parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
 
 const help = `Usage: ferkit camera [options]
 
@@ -33,6 +33,8 @@ Options:
   --realtime             with --input: read at the file's native rate and drop frames
                          like a live camera
   --every N              analyse every Nth frame (default 1)
+  --detect-every N       of the analysed frames, run the face detector on every Nth and
+                         follow faces by their 68 points in between (default ${DEFAULT_DETECT_EVERY})
   --smooth ALPHA         EMA weight of the newest frame, 0 < ALPHA ≤ 1 (default 0.4)
   --frames N             stop after N frames
   --duration S           stop after S seconds
@@ -82,7 +84,7 @@ const command: Command = {
     if (values.device && values.input) throw new UsageError('give --device or --input, not both');
     const size = parseSize(values.size);
     const fps = parseNumber(values.fps, '--fps', 0.1, 240);
-    const { every, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
+    const { every, detectEvery, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
     const maxFrames = parseNumber(values.frames, '--frames', 1);
     const maxSeconds = parseNumber(values.duration, '--duration', 0.001);
     if (values.preview && !/\.(jpe?g|png)$/i.test(values.preview))
@@ -144,6 +146,7 @@ const command: Command = {
         analyzer,
         fps: rate,
         every: live ? 1 : every,
+        detectEvery,
         smoothing,
       })) {
         frames = f.index + 1;

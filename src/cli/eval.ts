@@ -6,7 +6,7 @@ import { confusionMatrixPng, reliabilityDiagramPng } from '../eval/charts.js';
 import { DEFAULT_ECE_BINS, summarize } from '../eval/metrics.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
 import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from '../node/expression-model.js';
-import { nodeRuntime } from '../runtime/node.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { EXPRESSION_LABELS } from '../types.js';
 import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
+import { createAnalyzer } from '../node/analyzer.js';
 import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, encodeFrames, type FrameEncoder, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { analyzeFrames, annotateFrame } from '../video/process.js';
 import { formatSummary, SummaryBuilder, summaryPathFor, TimelineWriter, writeSummary } from '../video/timeline.js';
 import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
-import { parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
+import { DEFAULT_DETECT_EVERY, parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
 
 const help = `Usage: ferkit video <input> [options]
 
@@ -30,6 +30,9 @@ Options:
   --plot FILE.png         timeline chart: per face, stacked probabilities over time
   --every N               analyse every Nth frame (default 1); skipped frames reuse
                           the last result in the annotated video
+  --detect-every N        of the analysed frames, run the face detector on every Nth
+                          and follow faces by their 68 points in between (default
+                          ${DEFAULT_DETECT_EVERY}; 1 = detect on every analysed frame)
   --smooth ALPHA          EMA weight of the newest frame, 0 < ALPHA ≤ 1 (default 0.4;
                           1 = no smoothing)
   --detector cnn|haar     face detector (default cnn)
@@ -61,7 +64,7 @@ const command: Command = {
     if (positionals.length !== 1)
       throw new UsageError(positionals.length ? 'expected exactly one input video' : 'no input video given');
     const input = positionals[0];
-    const { every, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
+    const { every, detectEvery, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
     const crf = parseNumber(values.crf, '--crf', 0, 51);
     if (values.out && resolve(values.out) === resolve(input)) throw new UsageError('--out must not be the input file');
 
@@ -93,7 +96,7 @@ const command: Command = {
       let frames = 0;
       let processed = 0;
       let analyseMs = 0;
-      for await (const f of analyzeFrames(decoder, { analyzer, fps: info.fps, every, smoothing })) {
+      for await (const f of analyzeFrames(decoder, { analyzer, fps: info.fps, every, detectEvery, smoothing })) {
         frames++;
         if (f.processed) {
           processed++;

@@ -13,7 +13,8 @@
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
 import { faceApiSeparableConv } from './faceapi-layers.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
-import { attr, type Feature, GraphBuilder, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+import { attr, GraphBuilder } from './onnx-writer.js';
+import { type Feature, hwioToOihw, mapFeature, tfConvSame } from './tf-layers.js';
 
 /** FaceFeatureExtractor.forwardInput's per-channel mean (RGB). */
 export const LANDMARK_MEAN_RGB = [122.782, 117.001, 104.298] as const;

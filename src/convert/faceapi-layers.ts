@@ -1,5 +1,6 @@
 /** Layers that more than one face-api network uses, written once for their converters. */
-import { type Feature, type GraphBuilder, hwc1ToC1hw, hwioToOihw, tfConvSame } from './onnx-writer.js';
+import type { GraphBuilder } from './onnx-writer.js';
+import { type Feature, hwc1ToC1hw, hwioToOihw, tfConvSame } from './tf-layers.js';
 
 /** A converter's weight lookup: takeWeight bound to its weights file (name, expected tfjs shape). */
 export type WeightLookup = (name: string, shape: number[]) => Float32Array;

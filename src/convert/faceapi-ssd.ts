@@ -25,7 +25,8 @@
 import { SSD_INPUT_SIZE, SSD_IO } from '../detect/ssd.js';
 import { generateSsdAnchors, type SsdAnchorMode, ssdAnchorCount, ssdFeatureMapSizes } from '../detect/ssd-anchors.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
-import { attr, type Feature, GraphBuilder, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+import { attr, GraphBuilder } from './onnx-writer.js';
+import { type Feature, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './tf-layers.js';
 
 /** Input sizes the converter accepts (any integer in this range; face-api's own is 512). */
 export const SSD_MIN_INPUT_SIZE = 64;

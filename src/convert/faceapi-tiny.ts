@@ -37,7 +37,8 @@ import { FerkitError } from '../errors.js';
 import { faceApiSeparableConv } from './faceapi-layers.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
 import { convertModel, type ModelCard, type ModelCardBody, type ModelFiles, type ModelSpec } from './model-cache.js';
-import { attr, type Feature, GraphBuilder, hwioToOihw, mapFeature, tfConvSame } from './onnx-writer.js';
+import { attr, GraphBuilder } from './onnx-writer.js';
+import { type Feature, hwioToOihw, mapFeature, tfConvSame } from './tf-layers.js';
 
 /** Bump when this converter's output changes (recorded in its cards; cached models are rebuilt). */
 export const TINY_CONVERTER_VERSION = 2; // 2: symbolic H × W input (aspect-ratio 'fit' inputs)

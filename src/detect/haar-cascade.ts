@@ -5,7 +5,7 @@
  * is supported; anything else is refused with FerkitError('E_MODEL', '<path>: ...').
  *
  * Host-neutral: this parses XML text (`parseHaarCascade`); reading the file is the host's job
- * (loadHaarCascade in src/node/haar.ts, a fetch in src/browser.ts).
+ * (loadHaarCascade in src/node/haar.ts, a fetch in src/browser/analyzer.ts).
  */
 import { FerkitError } from '../errors.js';
 

@@ -32,10 +32,10 @@ import { FerkitError } from '../errors.js';
 import {
   type DetectorInputGeometry,
   detectorInputGeometry,
-  nonMaxSuppression,
   paddedInputTensor,
   squareInputTensor,
-} from '../image/ops.js';
+} from '../image/detector-input.js';
+import { nonMaxSuppression } from '../image/ops.js';
 import { imageInputContract } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';

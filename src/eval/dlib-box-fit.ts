@@ -12,14 +12,15 @@
  * AFW among them: its AFW numbers are optimistic.
  */
 import { join } from 'node:path';
-import { decodeImage } from '../image/decode-node.js';
 import { DLIB_BOX_MAPPINGS, type DlibBoxMapping, mapBox } from '../landmarks/dlib-box-mapping.js';
 import { boxToDlibRect, createDlibShapePredictor, dlibGray, dlibRectToBox } from '../landmarks/dlib-shape-predictor.js';
+import { decodeImage } from '../node/decode.js';
 import { loadDlibShapePredictor } from '../node/dlib-shape.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { createFaceDetector } from '../node/stages.js';
-import { nodeRuntime } from '../runtime/node.js';
 import type { Box, Point, RgbImage } from '../types.js';
-import { byTolerance, fitBoxCalibration, loadAfwAnnotations, matchBoxes, nme, pointsBox } from './afw.js';
+import { loadAfwAnnotations } from './afw.js';
+import { byTolerance, fitBoxCalibration, matchBoxes, nme, pointsBox } from './afw-metrics.js';
 import { buildDlibShapeReference, dlibHogRects } from './dlib-reference.js';
 
 export type FitDetector = 'cnn' | 'haar';

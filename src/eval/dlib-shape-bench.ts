@@ -9,14 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeImageBytes } from '../image/decode-node.js';
 import { DLIB_BOX_MAPPINGS, mapBox } from '../landmarks/dlib-box-mapping.js';
 import { parseDlibShapePredictor } from '../landmarks/dlib-shape-model.js';
 import { boxToDlibRect, createDlibShapePredictor, dlibGray } from '../landmarks/dlib-shape-predictor.js';
+import { decodeImageBytes } from '../node/decode.js';
 import { DEFAULT_DLIB_SHAPE_PREDICTOR_PATH } from '../node/dlib-shape.js';
 import { packageRoot } from '../node/paths.js';
+import { nodeRuntime } from '../node/runtime.js';
 import { createFaceDetector } from '../node/stages.js';
-import { nodeRuntime } from '../runtime/node.js';
 import { buildDlibShapeReference, dlibReferenceBench, type ReferenceInput } from './dlib-reference.js';
 
 export interface DlibShapeBench {

@@ -20,7 +20,7 @@
  *      adds the clipped origin max(x, 0), max(y, 0): identical to face-api whenever x, y ≥ 0.
  */
 import { FerkitError } from '../errors.js';
-import { resampleBilinearTfPlanar } from '../image/ops.js';
+import { resampleBilinearTfPlanar } from '../image/resample-exact.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Point, RgbImage } from '../types.js';
 import type { LandmarkModel } from './types.js';

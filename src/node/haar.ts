@@ -1,6 +1,6 @@
 /**
  * Node: the Haar-cascade detector (src/detect/haar.ts) from a cascade XML file on disk. The
- * browser reads the XML with fetch() instead (src/browser.ts); both parse it with parseHaarCascade.
+ * browser reads the XML with fetch() instead (src/browser/analyzer.ts); both parse it with parseHaarCascade.
  */
 import { readFile } from 'node:fs/promises';
 import {

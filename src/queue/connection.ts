@@ -5,7 +5,7 @@
  * (reconnect forever) for workers, so a Redis restart only pauses them.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { FerkitError } from '../index.js';
+import { FerkitError } from '../node/index.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_QUEUE_NAME = 'ferkit';

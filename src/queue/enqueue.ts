@@ -4,7 +4,7 @@
  * that stitches them into one timeline when the last segment is done.
  */
 import type { FlowJob, FlowProducer, Queue } from 'bullmq';
-import { FerkitError } from '../index.js';
+import { FerkitError } from '../node/index.js';
 import { probeVideo } from '../video/ffmpeg.js';
 import { contentSha256, isUrl, isVideoInput } from './inputs.js';
 import {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { FerkitError } from '../index.js';
+import { FerkitError } from '../node/index.js';
 import { expandInputs, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS } from '../node/inputs.js';
 
 export const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);

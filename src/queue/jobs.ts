@@ -4,7 +4,7 @@
  * a renamed copy — are one key, one job and one result.
  */
 import { createHash } from 'node:crypto';
-import { ANALYZER_DEFAULTS, type AnalyzerOptions } from '../index.js';
+import { ANALYZER_DEFAULTS, type AnalyzerOptions } from '../node/index.js';
 
 /** The analysis options that change a result (threads do not: a worker chooses its own). */
 export interface JobAnalysisOptions {

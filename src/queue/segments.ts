@@ -5,8 +5,8 @@
  * segment boundaries and the timeline equals a single-process `ferkit video` of the same file.
  */
 import { stat } from 'node:fs/promises';
-import type { Analyzer } from '../index.js';
-import { EXPRESSION_LABELS, type ExpressionLabel, type ExpressionProbabilities, FerkitError } from '../index.js';
+import type { Analyzer } from '../node/index.js';
+import { EXPRESSION_LABELS, type ExpressionLabel, type ExpressionProbabilities, FerkitError } from '../node/index.js';
 import type { FaceResult } from '../pipeline/types.js';
 import { decodeFrames } from '../video/ffmpeg.js';
 import { videoTracker } from '../video/process.js';

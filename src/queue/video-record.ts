@@ -3,7 +3,7 @@
  * (one row per face per analysed frame) and its per-face summary (`--summary`).
  */
 
-import { EXPRESSION_LABELS } from '../index.js';
+import { EXPRESSION_LABELS } from '../node/index.js';
 import { CSV_HEADER, csvCell } from '../pipeline/records.js';
 import type { TimelineRow, VideoSummary } from '../video/timeline.js';
 

@@ -6,7 +6,13 @@
  * them and another worker takes its jobs over as stalled after about `lockMs`.
  */
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { type Analyzer, type AnalyzerOptions, createAnalyzer, FerkitError, type FerkitErrorCode } from '../index.js';
+import {
+  type Analyzer,
+  type AnalyzerOptions,
+  createAnalyzer,
+  FerkitError,
+  type FerkitErrorCode,
+} from '../node/index.js';
 import { toOutput } from '../pipeline/records.js';
 import { redisClient, workerConnection } from './connection.js';
 import { imageSource } from './inputs.js';

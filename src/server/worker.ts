@@ -1,10 +1,10 @@
 /** An inference worker: one analyzer (threads=1) per worker thread; decodes, analyses, annotates. */
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
-import { decodeImageBytes } from '../image/decode-node.js';
-import { renderAnnotated } from '../render/node.js';
+import { createAnalyzer } from '../node/analyzer.js';
+import { decodeImageBytes } from '../node/decode.js';
+import { renderAnnotated } from '../node/render.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 
 if (!parentPort) throw new Error('ferkit server worker: must run in a worker thread');

@@ -1,11 +1,12 @@
 /**
- * The frame loop shared by `ferkit video` and `ferkit camera`: analyse every Nth frame, track
+ * The frame loop shared by `ferkit video` and `ferkit camera`: analyse every Nth frame (running
+ * the detector on every Nth analysed frame, faces followed by their landmarks between), track
  * faces across frames (stable ids, EMA-smoothed probabilities), reuse the last result on skipped
  * frames, and annotate frames to raw rgb24 for the encoder.
  */
-import type { Analyzer } from '../analyzer.js';
+import type { Analyzer } from '../node/analyzer.js';
+import { drawAnnotated } from '../node/render.js';
 import type { StageTimings } from '../pipeline/types.js';
-import { drawAnnotated } from '../render/node.js';
 import { FaceTracker, type TrackedFace } from '../track/tracker.js';
 import type { RgbImage } from '../types.js';
 import type { RawFrame } from './ffmpeg.js';
@@ -18,6 +19,8 @@ export interface FrameResult {
   image: RgbImage;
   /** True when this frame was analysed; false when it reuses the last analysed frame's faces. */
   processed: boolean;
+  /** True when the detector ran on this frame; false when its faces were followed or reused. */
+  detected: boolean;
   faces: TrackedFace[];
   /** Timeline rows of this frame (empty on skipped frames). */
   rows: TimelineRow[];
@@ -29,6 +32,11 @@ export interface FrameLoopOptions {
   fps: number;
   /** Analyse every Nth frame (default 1). */
   every?: number;
+  /**
+   * Of the analysed frames, run the detector on every Nth only and follow faces by their landmarks
+   * in between (default 1: detect on every analysed frame).
+   */
+  detectEvery?: number;
   /** EMA weight of the newest frame (tracker smoothing), default 0.4. */
   smoothing?: number;
   /** Seconds a face may go unseen and keep its id (default 0.5). */
@@ -47,24 +55,26 @@ export async function* analyzeFrames(
 ): AsyncGenerator<FrameResult> {
   const every = Math.max(1, Math.floor(o.every ?? 1));
   const tracker = o.tracker ?? videoTracker(o.fps, every, o.smoothing, o.keepIdSeconds);
+  const stream = o.analyzer.videoStream({ detectEvery: o.detectEvery ?? 1, tracker });
   let last: TrackedFace[] = [];
   for await (const frame of frames) {
     const image: RgbImage = { width: frame.width, height: frame.height, data: frame.data };
     const time = frame.index / o.fps;
     if (frame.index % every === 0) {
-      const result = await o.analyzer.analyzeImage(image);
-      last = tracker.update(result.faces);
+      const result = await stream.analyze(image);
+      last = result.faces;
       yield {
         index: frame.index,
         time,
         image,
         processed: true,
+        detected: result.detected,
         faces: last,
         rows: timelineRows(frame.index, time, last),
         timings: result.timings,
       };
     } else {
-      yield { index: frame.index, time, image, processed: false, faces: last, rows: [] };
+      yield { index: frame.index, time, image, processed: false, detected: false, faces: last, rows: [] };
     }
   }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { parseExpressionCard } from '../../src/expression/card.js';
 import { ExpressionClassifier } from '../../src/expression/classifier.js';
-import { nodeRuntime } from '../../src/runtime/node.js';
+import { nodeRuntime } from '../../src/node/runtime.js';
 
 /** The inputs of training/ferkit_train/export.py:parity_inputs, regenerated bit for bit. */
 export function parityInputs(count = 4, size = 48): Uint8Array[] {

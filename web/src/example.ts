@@ -1,9 +1,9 @@
 /**
- * The minimal use of ferkit's browser library (src/browser.ts), without the app's worker and UI.
+ * The minimal use of ferkit's browser library (src/browser/), without the app's worker and UI.
  * The page must serve models/ + .cache/models/ at /models/ and onnxruntime-web's dist/ at /ort/
  * (scripts/serve-web.mjs does both).
  */
-import { createBrowserAnalyzer, decodeImageBlob, drawOverlay } from '../../src/browser.js';
+import { createBrowserAnalyzer, decodeImageBlob, drawOverlay } from '../../src/browser/index.js';
 
 const status = document.getElementById('status')!;
 const canvas = document.getElementById('canvas') as HTMLCanvasElement;

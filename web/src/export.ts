@@ -1,6 +1,6 @@
 /** Per-frame results the page records, and their JSON / CSV exports. */
 
-import type { BrowserAnalysis } from '../../src/browser.js';
+import type { BrowserAnalysis } from '../../src/browser/index.js';
 import { EXPRESSION_LABELS } from '../../src/types.js';
 
 export interface FaceRecord {

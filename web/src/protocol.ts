@@ -1,5 +1,5 @@
 /** Messages between the page (main.ts) and the inference worker (worker.ts). */
-import type { BrowserAnalysis, BrowserAnalyzerInfo } from '../../src/browser.js';
+import type { BrowserAnalysis, BrowserAnalyzerInfo } from '../../src/browser/index.js';
 
 export interface EngineConfig {
   /** 'ssd', 'tiny' or 'haar'. */

@@ -3,7 +3,7 @@
  * The inference worker: owns the browser analyzer (onnxruntime-web sessions, tracker) so the page
  * stays responsive. Frames arrive as transferred ImageBitmaps and are analysed one at a time.
  */
-import { type BrowserAnalyzer, createBrowserAnalyzer } from '../../src/browser.js';
+import { type BrowserAnalyzer, createBrowserAnalyzer } from '../../src/browser/index.js';
 import type { EngineConfig, FromWorker, ToWorker } from './protocol.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;

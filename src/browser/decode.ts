@@ -4,7 +4,7 @@
  * Uses only the globals createImageBitmap and Blob.
  */
 import { FerkitError } from '../errors.js';
-import { checkImageBytes, DEFAULT_MAX_JPEG_SCANS } from './format.js';
+import { checkImageBytes, DEFAULT_MAX_JPEG_SCANS } from '../image/format.js';
 
 export interface BlobDecodeOptions {
   /** Encoded bytes (default 100 MiB, as in Node). */

@@ -5,15 +5,17 @@
  *   const result = await analyzer.analyze('photo.jpg');
  *   await analyzer.dispose();
  */
-import { FerkitError } from './errors.js';
-import { ExpressionClassifier, type TestTimeAugmentation } from './expression/classifier.js';
-import { type DecodeOptions, decodeImage, type ImageInput } from './image/decode-node.js';
-import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './node/expression-model.js';
-import { createFaceDetector, createLandmarks, type DetectorKind } from './node/stages.js';
-import { type PipelineStages, runPipeline } from './pipeline/run.js';
-import type { AnalysisResult } from './pipeline/types.js';
-import { nodeRuntime } from './runtime/node.js';
-import type { RgbImage } from './types.js';
+import { FerkitError } from '../errors.js';
+import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
+import { stripUndefined } from '../options.js';
+import { type PipelineStages, runPipeline } from '../pipeline/run.js';
+import type { AnalysisResult } from '../pipeline/types.js';
+import { VideoStream, type VideoStreamOptions } from '../pipeline/video-stream.js';
+import type { RgbImage } from '../types.js';
+import { type DecodeOptions, decodeImage, type ImageInput } from './decode.js';
+import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './expression-model.js';
+import { nodeRuntime } from './runtime.js';
+import { createFaceDetector, createLandmarks, type DetectorKind } from './stages.js';
 
 export interface AnalyzerOptions {
   /** Face detector: 'cnn' (SSD MobileNetV1, default) or 'haar' (OpenCV's frontal-face cascade, as in the paper). */
@@ -56,6 +58,12 @@ export interface Analyzer {
   /** Analyse an already decoded image. */
   analyzeImage(image: RgbImage, decodeMs?: number): Promise<AnalysisResult>;
   decode(input: ImageInput): Promise<RgbImage>;
+  /**
+   * Consecutive frames of one video on this analyzer's models: faces tracked (ids, smoothed
+   * expressions) and, with `detectEvery` N > 1, the detector run every Nth frame only, faces followed
+   * by their landmarks in between. Each stream has its own state; the analyzer owns the models.
+   */
+  videoStream(options?: VideoStreamOptions): VideoStream;
   dispose(): Promise<void>;
 }
 
@@ -85,6 +93,10 @@ export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Ana
       alive();
       return runPipeline(stages, image, detectOptions, decodeMs);
     },
+    videoStream(o) {
+      alive();
+      return new VideoStream(stages, detectOptions, o);
+    },
     async analyze(input) {
       alive();
       const t = performance.now();
@@ -97,10 +109,6 @@ export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Ana
       await Promise.all([detector.dispose(), landmarks.dispose(), classifier.dispose()]);
     },
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function validateOptions(o: AnalyzerOptions): void {

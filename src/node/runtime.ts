@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { FerkitError } from '../errors.js';
-import type { InferenceRuntime, ModelSession, SessionOptions, TensorData } from './types.js';
+import type { InferenceRuntime, ModelSession, SessionOptions, TensorData } from '../runtime/types.js';
 
 /** onnxruntime-node behind the pipeline's runtime interface. */
 export const nodeRuntime: InferenceRuntime = {

@@ -13,7 +13,7 @@
  * 'onnxruntime-web-use-extern-wasm' so the WASM stays a separate file (see web/vite.config.ts).
  */
 import { FerkitError } from '../errors.js';
-import type { InferenceRuntime, ModelSession, SessionOptions, TensorData } from './types.js';
+import type { InferenceRuntime, ModelSession, SessionOptions, TensorData } from '../runtime/types.js';
 
 type Ort = typeof import('onnxruntime-web');
 type OrtSession = import('onnxruntime-web').InferenceSession;
@@ -35,7 +35,7 @@ export interface WebRuntimeOptions {
   threads?: number;
   /**
    * Let idle WASM intra-op threads spin (ONNX Runtime's default). Off by default: on a busy
-   * 2-core machine the spinning thread steals the core the work needs (same as src/runtime/node.ts).
+   * 2-core machine the spinning thread steals the core the work needs (same as src/node/runtime.ts).
    */
   spinning?: boolean;
   /** How to load onnxruntime-web (tests, or apps that ship their own copy). */

@@ -1,8 +1,8 @@
 /** Node host adapter for rendering: RgbImage + overlay → PNG/JPEG bytes via @napi-rs/canvas. */
 import { createCanvas } from '@napi-rs/canvas';
 import type { FaceResult } from '../pipeline/types.js';
+import { type Canvas2D, drawOverlay, type OverlayOptions } from '../render/overlay.js';
 import type { RgbImage } from '../types.js';
-import { type Canvas2D, drawOverlay, type OverlayOptions } from './overlay.js';
 
 export type ImageFormat = 'png' | 'jpeg';
 

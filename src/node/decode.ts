@@ -2,9 +2,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { FerkitError } from '../errors.js';
+import { checkImageBytes, DEFAULT_MAX_JPEG_SCANS, type ImageFormat } from '../image/format.js';
+import { toRgb } from '../image/ops.js';
 import type { RgbImage } from '../types.js';
-import { checkImageBytes, DEFAULT_MAX_JPEG_SCANS, type ImageFormat } from './format.js';
-import { toRgb } from './ops.js';
 
 /** 40 megapixels: a 4:3 photo of 7300×5470. Larger inputs are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;

@@ -9,11 +9,12 @@
  *  4. each rectangle mapped back with pyramid_down<2>::rect_down(rect, upsample).
  */
 import type { RgbImage } from '../../types.js';
-import { FhogExtractor } from './fhog.js';
+import { FhogExtractor, fhogShape } from './fhog.js';
 import type { DlibHogModel } from './model.js';
 import { suppressOverlaps } from './nms.js';
 import { pyramidDown6, pyramidLevelCount, pyramidUp2, type Rect, rectDown2 } from './pyramid.js';
-import { type RawWindow, SaliencyScanner } from './scan.js';
+import { type RawWindow, ScanBuffers, scanLevel } from './scan.js';
+import { createSimdFilter } from './simd-filter.js';
 
 /** One of dlib's detections: its rectangle (inclusive sides), confidence and filter (weight_index). */
 export interface DlibRectDetection {
@@ -25,10 +26,21 @@ export interface DlibRectDetection {
 /** Reusable state: the fHOG extractor's and the scanner's buffers. */
 export class DlibHogRunner {
   private readonly fhog = new FhogExtractor();
-  private readonly scanner = new SaliencyScanner();
-  private readonly planes = { data: new Float32Array(0) };
+  private readonly buffers: ScanBuffers;
 
-  constructor(readonly model: DlibHogModel) {}
+  /** `simd: false` forces the plain-TypeScript filter loops (the tests compare both paths with dlib). */
+  constructor(
+    readonly model: DlibHogModel,
+    options: { simd?: boolean } = {},
+  ) {
+    const simd = options.simd === false ? null : createSimdFilter(model.filterWidth, model.filterHeight);
+    this.buffers = new ScanBuffers(simd, model.filters);
+  }
+
+  /** Whether the filters run on WebAssembly SIMD. */
+  get usesSimd(): boolean {
+    return this.buffers.simd !== null;
+  }
 
   /** detector.run(img, upsample, adjustThreshold), in dlib's order of results. */
   run(image: RgbImage, upsample: number, adjustThreshold: number): DlibRectDetection[] {
@@ -62,9 +74,12 @@ export class DlibHogRunner {
     let level = img;
     for (let l = 0; l < levels; l++) {
       if (l > 0) level = pyramidDown6(level);
-      const planes = this.fhog.extract(level, m.cellSize, m.filterHeight, m.filterWidth, this.planes);
+      const shape = fhogShape(level.width, level.height, m.cellSize, m.filterHeight, m.filterWidth);
+      this.buffers.ensure(shape.width * shape.height);
+      const target = { data: this.buffers.planes };
+      const planes = this.fhog.extract(level, m.cellSize, m.filterHeight, m.filterWidth, target);
       m.filters.forEach((filter, i) => {
-        this.scanner.scan(planes, filter, i, filter.threshold + adjustThreshold, geometry, l, perFilter[i]);
+        scanLevel(this.buffers, planes, filter, i, filter.threshold + adjustThreshold, geometry, l, perFilter[i]);
       });
     }
     const all: DlibRectDetection[] = [];

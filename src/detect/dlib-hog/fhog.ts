@@ -64,6 +64,20 @@ function orientations(): Uint8Array {
   return t;
 }
 
+/** The cell grid of a W × H image and the size of its fHOG planes (0 × 0 under 3 cells a side). */
+export function fhogShape(
+  W: number,
+  H: number,
+  cellSize: number,
+  filterRows: number,
+  filterCols: number,
+): { cellsNr: number; cellsNc: number; width: number; height: number } {
+  const cellsNr = Math.trunc(f(f(H) / f(cellSize)) + 0.5);
+  const cellsNc = Math.trunc(f(f(W) / f(cellSize)) + 0.5);
+  if (cellsNr <= 2 || cellsNc <= 2) return { cellsNr, cellsNc, width: 0, height: 0 };
+  return { cellsNr, cellsNc, width: cellsNc - 2 + filterCols - 1, height: cellsNr - 2 + filterRows - 1 };
+}
+
 /** Reusable buffers (one extractor per detector, reused across pyramid levels and calls). */
 export class FhogExtractor {
   private hist = new Float32Array(0);
@@ -82,15 +96,15 @@ export class FhogExtractor {
     filterCols: number,
     out: { data: Float32Array },
   ): FhogPlanes {
-    const W = img.width;
-    const H = img.height;
-    const cellsNr = Math.trunc(f(f(H) / f(cellSize)) + 0.5);
-    const cellsNc = Math.trunc(f(f(W) / f(cellSize)) + 0.5);
-    const hogNr = Math.max(cellsNr - 2, 0);
-    const hogNc = Math.max(cellsNc - 2, 0);
-    if (hogNr === 0 || hogNc === 0) return { width: 0, height: 0, data: out.data.subarray(0, 0) };
-    const planeH = hogNr + filterRows - 1;
-    const planeW = hogNc + filterCols - 1;
+    const {
+      cellsNr,
+      cellsNc,
+      width: planeW,
+      height: planeH,
+    } = fhogShape(img.width, img.height, cellSize, filterRows, filterCols);
+    if (planeW === 0) return { width: 0, height: 0, data: out.data.subarray(0, 0) };
+    const hogNr = cellsNr - 2;
+    const hogNc = cellsNc - 2;
     const planeSize = planeH * planeW;
     if (out.data.length < planeSize * FHOG_PLANES) out.data = new Float32Array(planeSize * FHOG_PLANES);
     const planes = out.data.subarray(0, planeSize * FHOG_PLANES);

@@ -12,6 +12,7 @@
 import type { FhogPlanes } from './fhog.js';
 import type { DlibHogFilter } from './model.js';
 import { type Rect, rectUp6 } from './pyramid.js';
+import type { SimdFilter } from './simd-filter.js';
 
 const f = Math.fround;
 
@@ -23,62 +24,158 @@ export interface RawWindow {
   rect: Rect;
 }
 
-/** Reusable buffers of the scan. */
-export class SaliencyScanner {
-  private scratch = new Float32Array(0);
-  private saliency = new Float32Array(0);
+/** Where the scan's buffers live: plain arrays, or the WebAssembly memory of the SIMD filter. */
+export class ScanBuffers {
+  planes = new Float32Array(0);
+  scratch = new Float32Array(0);
+  saliency = new Float32Array(0);
+  /** Byte offsets in the WebAssembly memory (SIMD only). */
+  planesPtr = 0;
+  scratchPtr = 0;
+  salPtr = 0;
+  /** Per filter, per term: byte offsets of the row and column taps (SIMD only). */
+  readonly tapPtrs: { row: number; col: number }[][] = [];
+  private tapBytes = 0;
 
-  /**
-   * Run one filter over one level's planes and push the windows scoring ≥ `threshold` (in image
-   * pixels: fhog_to_image, then rect_up through `level` levels of pyramid_down<6>) onto `out`.
-   */
-  scan(
-    planes: FhogPlanes,
-    filter: DlibHogFilter,
-    filterIndex: number,
-    threshold: number,
-    geometry: { cellSize: number; filterWidth: number; filterHeight: number; boxWidth: number; boxHeight: number },
-    level: number,
-    out: RawWindow[],
-  ): void {
-    const { width: nc, height: nr } = planes;
-    if (nc === 0 || nr === 0 || filter.terms.length === 0) return;
-    const { filterWidth: fw, filterHeight: fh } = geometry;
-    const firstRow = fh >> 1;
-    const firstCol = fw >> 1;
-    const lastRow = nr - ((fh - 1) >> 1);
-    const lastCol = nc - ((fw - 1) >> 1);
-    if (this.scratch.length < nr * nc) {
-      this.scratch = new Float32Array(nr * nc);
-      this.saliency = new Float32Array(nr * nc);
+  constructor(
+    readonly simd: SimdFilter | null,
+    filters: readonly DlibHogFilter[],
+  ) {
+    if (!simd) return;
+    let at = 0;
+    const taps: Float32Array[] = [];
+    for (const filter of filters) {
+      const ptrs: { row: number; col: number }[] = [];
+      for (const term of filter.terms) {
+        ptrs.push({ row: at, col: at + term.row.length * 4 });
+        at += (term.row.length + term.col.length) * 4;
+        taps.push(term.row, term.col);
+      }
+      this.tapPtrs.push(ptrs);
     }
-    const scratch = this.scratch;
-    const sal = this.saliency;
-    sal.fill(0, 0, nr * nc);
-    // dlib's SIMD loop covers c = firstCol, firstCol + 8, … while c < lastCol − 7, eight columns each.
-    let simdEnd = firstCol;
-    while (simdEnd < lastCol - 7) simdEnd += 8;
-    const planeSize = nr * nc;
-    for (const term of filter.terms) {
-      rowPass(planes.data, term.plane * planeSize, nr, nc, term.row, firstCol, lastCol, simdEnd, scratch);
-      colPass(scratch, nc, term.col, firstRow, lastRow, firstCol, lastCol, simdEnd, sal);
+    this.tapBytes = (at + 15) & ~15;
+    this.grow(0);
+    const view = new Float32Array(simd.memory.buffer);
+    let k = 0;
+    for (const t of taps) {
+      view.set(t, k);
+      k += t.length;
     }
-    const { cellSize, boxWidth, boxHeight } = geometry;
-    for (let r = firstRow; r < lastRow; r++) {
-      for (let c = firstCol; c < lastCol; c++) {
-        const s = sal[r * nc + c];
-        if (s >= threshold) {
-          // centered_rect(point(c, r), boxWidth, boxHeight), then fhog_to_image on both corners.
-          const left = c - (boxWidth >> 1);
-          const top = r - (boxHeight >> 1);
-          const rect: Rect = [
-            fhogToImage(left, cellSize, fw),
-            fhogToImage(top, cellSize, fh),
-            fhogToImage(left + boxWidth - 1, cellSize, fw),
-            fhogToImage(top + boxHeight - 1, cellSize, fh),
-          ];
-          out.push({ score: s, filter: filterIndex, rect: level === 0 ? rect : rectUp6(rect, level) });
-        }
+  }
+
+  /** Room for 31 planes of `planeSize` floats plus the scratch and saliency images. */
+  ensure(planeSize: number): void {
+    if (this.saliency.length >= planeSize && this.planes.length >= planeSize * 31) return;
+    this.grow(planeSize);
+  }
+
+  private grow(planeSize: number): void {
+    const n = Math.max(planeSize, 4096);
+    if (!this.simd) {
+      this.planes = new Float32Array(n * 31);
+      this.scratch = new Float32Array(n);
+      this.saliency = new Float32Array(n);
+      return;
+    }
+    const bytes = n * 4;
+    this.planesPtr = this.tapBytes;
+    this.scratchPtr = this.planesPtr + bytes * 31;
+    this.salPtr = this.scratchPtr + bytes;
+    const need = this.salPtr + bytes;
+    const mem = this.simd.memory;
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    this.planes = new Float32Array(mem.buffer, this.planesPtr, n * 31);
+    this.scratch = new Float32Array(mem.buffer, this.scratchPtr, n);
+    this.saliency = new Float32Array(mem.buffer, this.salPtr, n);
+  }
+}
+
+export interface ScanGeometry {
+  cellSize: number;
+  filterWidth: number;
+  filterHeight: number;
+  boxWidth: number;
+  boxHeight: number;
+}
+
+/**
+ * Run one filter over one level's planes (in `buf.planes`) and push the windows scoring ≥
+ * `threshold` (in image pixels: fhog_to_image, then rect_up through `level` levels of
+ * pyramid_down<6>) onto `out`.
+ */
+export function scanLevel(
+  buf: ScanBuffers,
+  planes: FhogPlanes,
+  filter: DlibHogFilter,
+  filterIndex: number,
+  threshold: number,
+  geometry: ScanGeometry,
+  level: number,
+  out: RawWindow[],
+): void {
+  const { width: nc, height: nr } = planes;
+  if (nc === 0 || nr === 0 || filter.terms.length === 0) return;
+  const { filterWidth: fw, filterHeight: fh } = geometry;
+  const firstRow = fh >> 1;
+  const firstCol = fw >> 1;
+  const lastRow = nr - ((fh - 1) >> 1);
+  const lastCol = nc - ((fw - 1) >> 1);
+  const planeSize = nr * nc;
+  buf.ensure(planeSize);
+  const { scratch, saliency: sal, simd } = buf;
+  sal.fill(0, 0, planeSize);
+  // dlib's SIMD loop covers c = firstCol, firstCol + 8, … while c < lastCol − 7, eight columns each.
+  let simdEnd = firstCol;
+  while (simdEnd < lastCol - 7) simdEnd += 8;
+  const simdCols = simdEnd - firstCol;
+  const rowBytes = nc * 4;
+  filter.terms.forEach((term, j) => {
+    const base = term.plane * planeSize;
+    let tail = firstCol;
+    if (simd && simdCols > 0) {
+      const taps = buf.tapPtrs[filterIndex][j];
+      simd.row(
+        buf.planesPtr + base * 4,
+        rowBytes,
+        4,
+        nr,
+        taps.row,
+        simdCols,
+        buf.scratchPtr + firstCol * 4,
+        rowBytes,
+        0,
+      );
+      simd.col(
+        buf.scratchPtr + firstCol * 4,
+        rowBytes,
+        rowBytes,
+        lastRow - firstRow,
+        taps.col,
+        simdCols,
+        buf.salPtr + (firstRow * nc + firstCol) * 4,
+        rowBytes,
+        1,
+      );
+      tail = simdEnd;
+    }
+    rowPass(buf.planes, base, nr, nc, term.row, firstCol, tail, simdEnd, lastCol, scratch);
+    colPass(scratch, nc, term.col, firstRow, lastRow, tail, simdEnd, lastCol, sal);
+  });
+  const { cellSize, boxWidth, boxHeight } = geometry;
+  for (let r = firstRow; r < lastRow; r++) {
+    for (let c = firstCol; c < lastCol; c++) {
+      const s = sal[r * nc + c];
+      if (s >= threshold) {
+        // centered_rect(point(c, r), boxWidth, boxHeight), then fhog_to_image on both corners.
+        const left = c - (boxWidth >> 1);
+        const top = r - (boxHeight >> 1);
+        const rect: Rect = [
+          fhogToImage(left, cellSize, fw),
+          fhogToImage(top, cellSize, fh),
+          fhogToImage(left + boxWidth - 1, cellSize, fw),
+          fhogToImage(top + boxHeight - 1, cellSize, fh),
+        ];
+        out.push({ score: s, filter: filterIndex, rect: level === 0 ? rect : rectUp6(rect, level) });
       }
     }
   }
@@ -91,7 +188,7 @@ function fhogToImage(p: number, cellSize: number, filterSize: number): number {
   return v >= 0 ? v + half : v - half;
 }
 
-/** The row filter over every row of one plane, into scratch[r][firstCol, lastCol). */
+/** The row filter over every row of one plane, into scratch[r][from, lastCol) (from = firstCol, or simdEnd after the WebAssembly pass). */
 function rowPass(
   src: Float32Array,
   base: number,
@@ -99,8 +196,9 @@ function rowPass(
   nc: number,
   k: Float32Array,
   firstCol: number,
-  lastCol: number,
+  from: number,
   simdEnd: number,
+  lastCol: number,
   out: Float32Array,
 ): void {
   const n = k.length;
@@ -108,7 +206,7 @@ function rowPass(
   for (let r = 0; r < nr; r++) {
     const row = base + r * nc - firstCol;
     const o = r * nc;
-    for (let c = firstCol; c < simdEnd; c++) {
+    for (let c = from; c < simdEnd; c++) {
       let a = 0;
       let b = 0;
       let d = 0;
@@ -122,7 +220,7 @@ function rowPass(
       for (; t < n; t++) a = f(a + f(src[p + t] * k[t]));
       out[o + c] = f(a + f(b + d));
     }
-    for (let c = simdEnd; c < lastCol; c++) {
+    for (let c = Math.max(from, simdEnd); c < lastCol; c++) {
       let a = 0;
       const p = row + c;
       for (let t = 0; t < n; t++) a = f(a + f(src[p + t] * k[t]));
@@ -131,16 +229,16 @@ function rowPass(
   }
 }
 
-/** The column filter over rows [firstRow, lastRow), added into sal (dlib's add_to = true after the first term; sal starts at 0). */
+/** The column filter over rows [firstRow, lastRow) and columns [from, lastCol), added into sal (dlib's add_to after the first term; sal starts at 0). */
 function colPass(
   scratch: Float32Array,
   nc: number,
   k: Float32Array,
   firstRow: number,
   lastRow: number,
-  firstCol: number,
-  lastCol: number,
+  from: number,
   simdEnd: number,
+  lastCol: number,
   sal: Float32Array,
 ): void {
   const n = k.length;
@@ -148,7 +246,7 @@ function colPass(
   for (let r = firstRow; r < lastRow; r++) {
     const top = (r - firstRow) * nc;
     const o = r * nc;
-    for (let c = firstCol; c < simdEnd; c++) {
+    for (let c = from; c < simdEnd; c++) {
       let a = 0;
       let b = 0;
       let d = 0;
@@ -162,7 +260,7 @@ function colPass(
       for (; t < n; t++) a = f(a + f(scratch[p + t * nc] * k[t]));
       sal[o + c] += f(a + f(b + d));
     }
-    for (let c = simdEnd; c < lastCol; c++) {
+    for (let c = Math.max(from, simdEnd); c < lastCol; c++) {
       let a = 0;
       const p = top + c;
       for (let t = 0; t < n; t++) a = f(a + f(scratch[p + t * nc] * k[t]));

@@ -84,6 +84,9 @@ export class FhogExtractor {
   private norm = new Float32Array(0);
   private blockNn = new Float32Array(0);
   private blockN = new Float32Array(0);
+  private colBin = new Int32Array(0);
+  private colW0 = new Float32Array(0);
+  private colW1 = new Float32Array(0);
 
   /**
    * extract_fhog_features(img, hog, cellSize, filterRows, filterCols) into `out` (grown when too
@@ -233,7 +236,34 @@ export class FhogExtractor {
     // dlib's SIMD loop takes x = 1, 9, 17, … while x < visibleNc − 7, eight pixels at a time.
     let simdEnd = 1;
     while (simdEnd < visibleNc - 7) simdEnd += 8;
+    // Per column: the histogram column of the left votes (× 18) and the two horizontal weights, as
+    // each path computes them (SIMD: xp = (x + 0.5)/cell + 0.5 truncated; scalar: floor((x + 0.5)/cell − 0.5) + 1).
     const cs = f(cellSize);
+    if (this.colBin.length < visibleNc) {
+      this.colBin = new Int32Array(visibleNc);
+      this.colW0 = new Float32Array(visibleNc);
+      this.colW1 = new Float32Array(visibleNc);
+    }
+    const colBin = this.colBin;
+    const colW0 = this.colW0;
+    const colW1 = this.colW1;
+    for (let x = 1; x < visibleNc; x++) {
+      let bin: number;
+      let vx0: number;
+      if (x < simdEnd) {
+        const xp = f(f(f(x + 0.5) / cs) + 0.5);
+        bin = Math.trunc(xp);
+        vx0 = f(xp - bin);
+      } else {
+        const xp = f((x + 0.5) / cellSize - 0.5);
+        const ixp = Math.floor(xp);
+        vx0 = f(xp - ixp);
+        bin = ixp + 1;
+      }
+      colBin[x] = bin * 18;
+      colW0[x] = vx0;
+      colW1[x] = f(1 - vx0);
+    }
     for (let y = 1; y < visibleNr; y++) {
       const yp = f((y + 0.5) / cellSize - 0.5);
       const iyp = Math.floor(yp);
@@ -291,26 +321,18 @@ export class FhogExtractor {
         }
         const o = table[(gx + 255) * 511 + gy + 255];
         const v = f(Math.sqrt(len));
+        const vx0 = colW0[x];
+        const vx1 = colW1[x];
+        const c0 = colBin[x] + o;
+        const c1 = c0 + 18;
         if (simd) {
-          const xp = f(f(f(x + 0.5) / cs) + 0.5);
-          const ixp = Math.trunc(xp);
-          const vx0 = f(xp - ixp);
-          const vx1 = f(1 - vx0);
           const a1 = f(vx1 * v);
           const a0 = f(vx0 * v);
-          const c0 = ixp * 18 + o;
-          const c1 = c0 + 18;
           hist[h1 + c0] += f(vy1 * a1);
           hist[h2 + c0] += f(vy0 * a1);
           hist[h1 + c1] += f(vy1 * a0);
           hist[h2 + c1] += f(vy0 * a0);
         } else {
-          const xp = f((x + 0.5) / cellSize - 0.5);
-          const ixp = Math.floor(xp);
-          const vx0 = f(xp - ixp);
-          const vx1 = f(1 - vx0);
-          const c0 = (ixp + 1) * 18 + o;
-          const c1 = c0 + 18;
           hist[h1 + c0] += f(f(vy1 * vx1) * v);
           hist[h2 + c0] += f(f(vy0 * vx1) * v);
           hist[h1 + c1] += f(f(vy1 * vx0) * v);

@@ -10,6 +10,28 @@
  * Rectangles are dlib's: inclusive integer [left, top, right, bottom].
  */
 import type { RgbImage } from '../../types.js';
+import {
+  ADD,
+  exitUnlessLess,
+  F32,
+  F32_FROM_I32,
+  f32load,
+  get,
+  I32,
+  I32_FROM_F32,
+  i32c,
+  i32load,
+  i32load8u,
+  i32store8,
+  instantiate,
+  LOOP_END,
+  LOOP_START,
+  locals,
+  SADD,
+  SMUL,
+  set,
+  wasmModule,
+} from './wasm.js';
 
 export type Rect = [left: number, top: number, right: number, bottom: number];
 
@@ -132,6 +154,79 @@ function columnPlan(inW: number, outW: number): ColumnPlan {
 }
 
 /**
+ * The SSE columns of one output row as a WebAssembly function (native float32 instead of
+ * Math.fround): row(top, bottom, dst, cols, tb, invTb, table) with table = per column
+ * [3·left, 3·right (i32), lr, 1 − lr (f32)] and top/bottom the byte offsets of the two source rows.
+ */
+function resizeRowBody(): number[] {
+  const [TOP, BOTTOM, DST, COLS, TB, ITB, TABLE] = [0, 1, 2, 3, 4, 5, 6];
+  const [C, A, B, CC, DD] = [7, 8, 9, 10, 11];
+  const [TLF, TRF, BLF, BRF] = [12, 13, 14, 15];
+  const code: number[] = [...i32c(0), ...set(C), ...LOOP_START, ...exitUnlessLess(C, COLS)];
+  const fromTable = (o: number, base: number, out: number) => [
+    ...get(TABLE),
+    ...i32load(o),
+    ...get(base),
+    ...ADD,
+    ...set(out),
+  ];
+  code.push(...fromTable(0, TOP, A), ...fromTable(4, TOP, B), ...fromTable(0, BOTTOM, CC), ...fromTable(4, BOTTOM, DD));
+  const weight = (row: number, col: number, out: number) => [
+    ...get(row),
+    ...get(TABLE),
+    ...f32load(col),
+    ...SMUL,
+    ...set(out),
+  ];
+  code.push(...weight(ITB, 12, TLF), ...weight(ITB, 8, TRF), ...weight(TB, 12, BLF), ...weight(TB, 8, BRF));
+  const term = (w: number, p: number, ch: number) => [...get(w), ...get(p), ...i32load8u(ch), ...F32_FROM_I32, ...SMUL];
+  for (let ch = 0; ch < 3; ch++) {
+    code.push(...get(DST));
+    code.push(
+      ...term(TLF, A, ch),
+      ...term(TRF, B, ch),
+      ...SADD,
+      ...term(BLF, CC, ch),
+      ...SADD,
+      ...term(BRF, DD, ch),
+      ...SADD,
+    );
+    code.push(...I32_FROM_F32, ...i32store8(ch));
+  }
+  code.push(...get(DST), ...i32c(3), ...ADD, ...set(DST));
+  code.push(...get(TABLE), ...i32c(16), ...ADD, ...set(TABLE));
+  code.push(...get(C), ...i32c(1), ...ADD, ...set(C), ...LOOP_END, 0x0b);
+  return [
+    ...locals([
+      [5, I32],
+      [4, F32],
+    ]),
+    ...code,
+  ];
+}
+
+type ResizeRow = (
+  top: number,
+  bottom: number,
+  dst: number,
+  cols: number,
+  tb: number,
+  invTb: number,
+  table: number,
+) => void;
+let wasmResize: { memory: WebAssembly.Memory; row: ResizeRow } | null | undefined;
+
+function resizeKernel(): { memory: WebAssembly.Memory; row: ResizeRow } | null {
+  if (wasmResize === undefined) {
+    const made = instantiate<{ row: ResizeRow }>(
+      wasmModule([{ name: 'row', params: [I32, I32, I32, I32, F32, F32, I32], body: resizeRowBody() }]),
+    );
+    wasmResize = made ? { memory: made.memory, row: made.exports.row } : null;
+  }
+  return wasmResize;
+}
+
+/**
  * dlib's resize_image(in, out, interpolate_bilinear) for RGB images, into `out` (outW × outH × 3).
  * The SSE part computes ((tlf·tl + trf·tr) + blf·bl) + brf·br in float32 with tlf = (1−tb)(1−lr)
  * etc., truncating; the scalar tail mixes in double and truncates.
@@ -144,6 +239,11 @@ export function resizeRgbBilinear(src: RgbImage, outW: number, outH: number, out
   const plan = columnPlan(inW, outW);
   const { simdEnd, left, right, lr, invLr } = plan;
   const yScale = (inH - 1) / Math.max(outH - 1, 1);
+  const kernel = resizeKernel();
+  if (kernel) {
+    resizeWithKernel(kernel, src, outW, outH, out, plan, yScale);
+    return;
+  }
   let y = -yScale;
   for (let r = 0; r < outH; r++) {
     y += yScale;
@@ -181,6 +281,61 @@ export function resizeRgbBilinear(src: RgbImage, outW: number, outH: number, out
       }
     }
   }
+}
+
+/** resizeRgbBilinear with the SSE columns in WebAssembly (same float32 operations) and the tail in TypeScript. */
+function resizeWithKernel(
+  kernel: { memory: WebAssembly.Memory; row: ResizeRow },
+  src: RgbImage,
+  outW: number,
+  outH: number,
+  out: Uint8Array,
+  plan: ColumnPlan,
+  yScale: number,
+): void {
+  const { simdEnd, left, right, lr } = plan;
+  const inW = src.width;
+  const inH = src.height;
+  const tablePtr = 0;
+  const srcPtr = (outW * 16 + 15) & ~15;
+  const dstPtr = srcPtr + ((src.data.length + 15) & ~15);
+  const need = dstPtr + out.length + 16;
+  const mem = kernel.memory;
+  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+  const ints = new Int32Array(mem.buffer, tablePtr, outW * 4);
+  const floats = new Float32Array(mem.buffer, tablePtr, outW * 4);
+  for (let c = 0; c < simdEnd; c++) {
+    ints[c * 4] = left[c] * 3;
+    ints[c * 4 + 1] = right[c] * 3;
+    floats[c * 4 + 2] = lr[c];
+    floats[c * 4 + 3] = plan.invLr[c];
+  }
+  const heap = new Uint8Array(mem.buffer);
+  heap.set(src.data, srcPtr);
+  const s = src.data;
+  let y = -yScale;
+  for (let r = 0; r < outH; r++) {
+    y += yScale;
+    const top = Math.floor(y);
+    const bottom = Math.min(top + 1, inH - 1);
+    const tb = y - top;
+    const rowT = top * inW * 3;
+    const rowB = bottom * inW * 3;
+    const o = r * outW * 3;
+    if (simdEnd > 0) kernel.row(srcPtr + rowT, srcPtr + rowB, dstPtr + o, simdEnd, f(tb), f(1 - tb), tablePtr);
+    for (let c = simdEnd; c < outW; c++) {
+      const fr = lr[c];
+      const a = rowT + left[c] * 3;
+      const b = rowT + right[c] * 3;
+      const cc = rowB + left[c] * 3;
+      const d = rowB + right[c] * 3;
+      for (let ch = 0; ch < 3; ch++) {
+        const v = (1 - tb) * ((1 - fr) * s[a + ch] + fr * s[b + ch]) + tb * ((1 - fr) * s[cc + ch] + fr * s[d + ch]);
+        heap[dstPtr + o + c * 3 + ch] = Math.trunc(v);
+      }
+    }
+  }
+  out.set(heap.subarray(dstPtr, dstPtr + out.length));
 }
 
 /** pyramid_down<6>(img): the next, smaller level. */

@@ -131,8 +131,7 @@ export function scanLevel(
   const rowBytes = nc * 4;
   filter.terms.forEach((term, j) => {
     const base = term.plane * planeSize;
-    let tail = firstCol;
-    if (simd && simdCols > 0) {
+    if (simd) {
       const taps = buf.tapPtrs[filterIndex][j];
       simd.row(
         buf.planesPtr + base * 4,
@@ -156,10 +155,35 @@ export function scanLevel(
         rowBytes,
         1,
       );
-      tail = simdEnd;
+      const tailCols = lastCol - simdEnd;
+      if (tailCols > 0) {
+        simd.rowTail(
+          buf.planesPtr + (base + simdEnd - firstCol) * 4,
+          rowBytes,
+          4,
+          nr,
+          taps.row,
+          tailCols,
+          buf.scratchPtr + simdEnd * 4,
+          rowBytes,
+          0,
+        );
+        simd.colTail(
+          buf.scratchPtr + simdEnd * 4,
+          rowBytes,
+          rowBytes,
+          lastRow - firstRow,
+          taps.col,
+          tailCols,
+          buf.salPtr + (firstRow * nc + simdEnd) * 4,
+          rowBytes,
+          1,
+        );
+      }
+      return;
     }
-    rowPass(buf.planes, base, nr, nc, term.row, firstCol, tail, simdEnd, lastCol, scratch);
-    colPass(scratch, nc, term.col, firstRow, lastRow, tail, simdEnd, lastCol, sal);
+    rowPass(buf.planes, base, nr, nc, term.row, firstCol, simdEnd, lastCol, scratch);
+    colPass(scratch, nc, term.col, firstRow, lastRow, firstCol, simdEnd, lastCol, sal);
   });
   const { cellSize, boxWidth, boxHeight } = geometry;
   for (let r = firstRow; r < lastRow; r++) {
@@ -188,7 +212,7 @@ function fhogToImage(p: number, cellSize: number, filterSize: number): number {
   return v >= 0 ? v + half : v - half;
 }
 
-/** The row filter over every row of one plane, into scratch[r][from, lastCol) (from = firstCol, or simdEnd after the WebAssembly pass). */
+/** The row filter over every row of one plane, into scratch[r][firstCol, lastCol) (the plain-TypeScript path). */
 function rowPass(
   src: Float32Array,
   base: number,
@@ -196,7 +220,6 @@ function rowPass(
   nc: number,
   k: Float32Array,
   firstCol: number,
-  from: number,
   simdEnd: number,
   lastCol: number,
   out: Float32Array,
@@ -206,7 +229,7 @@ function rowPass(
   for (let r = 0; r < nr; r++) {
     const row = base + r * nc - firstCol;
     const o = r * nc;
-    for (let c = from; c < simdEnd; c++) {
+    for (let c = firstCol; c < simdEnd; c++) {
       let a = 0;
       let b = 0;
       let d = 0;
@@ -220,7 +243,7 @@ function rowPass(
       for (; t < n; t++) a = f(a + f(src[p + t] * k[t]));
       out[o + c] = f(a + f(b + d));
     }
-    for (let c = Math.max(from, simdEnd); c < lastCol; c++) {
+    for (let c = simdEnd; c < lastCol; c++) {
       let a = 0;
       const p = row + c;
       for (let t = 0; t < n; t++) a = f(a + f(src[p + t] * k[t]));
@@ -229,14 +252,14 @@ function rowPass(
   }
 }
 
-/** The column filter over rows [firstRow, lastRow) and columns [from, lastCol), added into sal (dlib's add_to after the first term; sal starts at 0). */
+/** The column filter over rows [firstRow, lastRow), added into sal (dlib's add_to after the first term; sal starts at 0). */
 function colPass(
   scratch: Float32Array,
   nc: number,
   k: Float32Array,
   firstRow: number,
   lastRow: number,
-  from: number,
+  firstCol: number,
   simdEnd: number,
   lastCol: number,
   sal: Float32Array,
@@ -246,7 +269,7 @@ function colPass(
   for (let r = firstRow; r < lastRow; r++) {
     const top = (r - firstRow) * nc;
     const o = r * nc;
-    for (let c = from; c < simdEnd; c++) {
+    for (let c = firstCol; c < simdEnd; c++) {
       let a = 0;
       let b = 0;
       let d = 0;
@@ -260,7 +283,7 @@ function colPass(
       for (; t < n; t++) a = f(a + f(scratch[p + t * nc] * k[t]));
       sal[o + c] += f(a + f(b + d));
     }
-    for (let c = Math.max(from, simdEnd); c < lastCol; c++) {
+    for (let c = simdEnd; c < lastCol; c++) {
       let a = 0;
       const p = top + c;
       for (let t = 0; t < n; t++) a = f(a + f(scratch[p + t * nc] * k[t]));

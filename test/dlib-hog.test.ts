@@ -93,11 +93,13 @@ describe.skipIf(!HAVE_DLIB)('dlib HOG face detector vs dlib 19.24', () => {
     }, 300_000);
   }
 
-  it('gives the same results on the plain-TypeScript filter path as on WebAssembly SIMD', async () => {
-    const plain = new DlibHogRunner(model, { simd: false });
+  it('gives the same results on the plain-TypeScript path as with the WebAssembly kernels', async () => {
+    const plain = new DlibHogRunner(model, { wasm: false });
     expect(plain.usesSimd).toBe(false);
     expect(new DlibHogRunner(model).usesSimd).toBe(true);
     await expectSameAsDlib(photos[4], 0, plain.run(photos[4], 0, 0));
+    const small = await fromSharp(rgbSharp(photos[1]).resize(300));
+    await expectSameAsDlib(small, 1, plain.run(small, 1, 0));
   }, 120_000);
 
   it('matches dlib on a photo tilted by 15°', async () => {

@@ -25,16 +25,22 @@ export interface DlibRectDetection {
 
 /** Reusable state: the fHOG extractor's and the scanner's buffers. */
 export class DlibHogRunner {
-  private readonly fhog = new FhogExtractor();
+  private readonly fhog: FhogExtractor;
   private readonly buffers: ScanBuffers;
+  private readonly wasm: boolean;
 
-  /** `simd: false` forces the plain-TypeScript filter loops (the tests compare both paths with dlib). */
+  /**
+   * `wasm: false` forces the plain-TypeScript loops instead of the generated WebAssembly kernels
+   * (same results, slower; the tests compare both paths with dlib).
+   */
   constructor(
     readonly model: DlibHogModel,
-    options: { simd?: boolean } = {},
+    options: { wasm?: boolean } = {},
   ) {
-    const simd = options.simd === false ? null : createSimdFilter(model.filterWidth, model.filterHeight);
+    this.wasm = options.wasm !== false;
+    const simd = this.wasm ? createSimdFilter(model.filterWidth, model.filterHeight) : null;
     this.buffers = new ScanBuffers(simd, model.filters);
+    this.fhog = new FhogExtractor(this.wasm);
   }
 
   /** Whether the filters run on WebAssembly SIMD. */
@@ -45,7 +51,7 @@ export class DlibHogRunner {
   /** detector.run(img, upsample, adjustThreshold), in dlib's order of results. */
   run(image: RgbImage, upsample: number, adjustThreshold: number): DlibRectDetection[] {
     let img = image;
-    for (let i = 0; i < upsample; i++) img = pyramidUp2(img);
+    for (let i = 0; i < upsample; i++) img = pyramidUp2(img, this.wasm);
     const dets = this.detect(img, adjustThreshold);
     if (upsample > 0) for (const d of dets) d.rect = rectDown2(d.rect, upsample);
     return dets;
@@ -73,7 +79,7 @@ export class DlibHogRunner {
     const perFilter: RawWindow[][] = m.filters.map(() => []);
     let level = img;
     for (let l = 0; l < levels; l++) {
-      if (l > 0) level = pyramidDown6(level);
+      if (l > 0) level = pyramidDown6(level, this.wasm);
       const shape = fhogShape(level.width, level.height, m.cellSize, m.filterHeight, m.filterWidth);
       this.buffers.ensure(shape.width * shape.height);
       const target = { data: this.buffers.planes };

@@ -18,6 +18,7 @@
  * values is exact or correctly rounded in double before rounding to float32).
  */
 import type { RgbImage } from '../../types.js';
+import { createVoteKernel, type VoteRow } from './vote-kernel.js';
 
 const f = Math.fround;
 export const FHOG_PLANES = 31;
@@ -87,6 +88,10 @@ export class FhogExtractor {
   private colBin = new Int32Array(0);
   private colW0 = new Float32Array(0);
   private colW1 = new Float32Array(0);
+  /** The WebAssembly vote kernel (null: the TypeScript loop below), created on first use. */
+  private kernel: { memory: WebAssembly.Memory; voteRow: VoteRow } | null | undefined;
+
+  constructor(private readonly useWasm = true) {}
 
   /**
    * extract_fhog_features(img, hog, cellSize, filterRows, filterCols) into `out` (grown when too
@@ -115,10 +120,10 @@ export class FhogExtractor {
 
     const histW = cellsNc + 2;
     const histSize = (cellsNr + 2) * histW * 18;
-    if (this.hist.length < histSize) this.hist = new Float32Array(histSize);
-    const hist = this.hist;
-    hist.fill(0, 0, histSize);
-    this.vote(img, cellSize, cellsNr, cellsNc, histW);
+    if (this.kernel === undefined) this.kernel = this.useWasm ? createVoteKernel() : null;
+    const hist = this.kernel
+      ? this.voteWasm(this.kernel, img, cellSize, cellsNr, cellsNc, histW, histSize)
+      : this.voteTs(img, cellSize, cellsNr, cellsNc, histW, histSize);
 
     // Energy per cell: Σ over the 9 undirected orientations of (h[o] + h[o + 9])².
     if (this.norm.length < cellsNr * cellsNc) this.norm = new Float32Array(cellsNr * cellsNc);
@@ -225,14 +230,13 @@ export class FhogExtractor {
     return { width: planeW, height: planeH, data: planes };
   }
 
-  /** The gradient votes of every pixel into this.hist ((cellsNr + 2) × histW cells of 18 bins). */
-  private vote(img: RgbImage, cellSize: number, cellsNr: number, cellsNc: number, histW: number): void {
-    const W = img.width;
-    const px = img.data;
-    const hist = this.hist;
-    const table = orientations();
+  /**
+   * Per column: the histogram column of the left votes (× 18) and the two horizontal weights, as
+   * each of dlib's paths computes them; returns [visibleNr, visibleNc, simdEnd].
+   */
+  private columnTables(img: RgbImage, cellSize: number, cellsNr: number, cellsNc: number): [number, number, number] {
     const visibleNr = Math.min(cellsNr * cellSize, img.height) - 1;
-    const visibleNc = Math.min(cellsNc * cellSize, W) - 1;
+    const visibleNc = Math.min(cellsNc * cellSize, img.width) - 1;
     // dlib's SIMD loop takes x = 1, 9, 17, … while x < visibleNc − 7, eight pixels at a time.
     let simdEnd = 1;
     while (simdEnd < visibleNc - 7) simdEnd += 8;
@@ -264,12 +268,80 @@ export class FhogExtractor {
       colW0[x] = vx0;
       colW1[x] = f(1 - vx0);
     }
+    return [visibleNr, visibleNc, simdEnd];
+  }
+
+  /** The rows' vertical bilinear position: histogram row iyp + 1 and the weights vy0, vy1. */
+  private static rowWeights(y: number, cellSize: number): [number, number, number] {
+    const yp = f((y + 0.5) / cellSize - 0.5);
+    const iyp = Math.floor(yp);
+    const vy0 = f(yp - iyp);
+    return [iyp + 1, vy0, f(1 - vy0)];
+  }
+
+  /** The votes through the WebAssembly kernel; returns the histograms (a view of its memory). */
+  private voteWasm(
+    k: { memory: WebAssembly.Memory; voteRow: VoteRow },
+    img: RgbImage,
+    cellSize: number,
+    cellsNr: number,
+    cellsNc: number,
+    histW: number,
+    histSize: number,
+  ): Float32Array {
+    const [visibleNr, visibleNc, simdEnd] = this.columnTables(img, cellSize, cellsNr, cellsNc);
+    const lutPtr = 0;
+    const colsPtr = 511 * 512;
+    const imgPtr = colsPtr + ((visibleNc * 12 + 15) & ~15);
+    const histPtr = imgPtr + ((img.data.length + 15) & ~15);
+    const need = histPtr + histSize * 4;
+    const mem = k.memory;
+    const fresh = mem.buffer.byteLength < colsPtr;
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    const heap = new Uint8Array(mem.buffer);
+    if (fresh) heap.set(orientations(), lutPtr);
+    const ints = new Int32Array(mem.buffer, colsPtr, visibleNc * 3);
+    const floats = new Float32Array(mem.buffer, colsPtr, visibleNc * 3);
+    for (let x = 1; x < visibleNc; x++) {
+      ints[x * 3] = this.colBin[x] * 4;
+      floats[x * 3 + 1] = this.colW0[x];
+      floats[x * 3 + 2] = this.colW1[x];
+    }
+    heap.set(img.data, imgPtr);
+    const hist = new Float32Array(mem.buffer, histPtr, histSize);
+    hist.fill(0);
+    const stride = img.width * 3;
+    const histRow = histW * 18 * 4;
     for (let y = 1; y < visibleNr; y++) {
-      const yp = f((y + 0.5) / cellSize - 0.5);
-      const iyp = Math.floor(yp);
-      const vy0 = f(yp - iyp);
-      const vy1 = f(1 - vy0);
-      const h1 = (iyp + 1) * histW * 18;
+      const [h, vy0, vy1] = FhogExtractor.rowWeights(y, cellSize);
+      const h1 = histPtr + h * histRow;
+      k.voteRow(imgPtr + y * stride, stride, visibleNc, simdEnd, h1, h1 + histRow, vy0, vy1, lutPtr, colsPtr);
+    }
+    return hist;
+  }
+
+  /** The gradient votes of every pixel into this.hist ((cellsNr + 2) × histW cells of 18 bins). */
+  private voteTs(
+    img: RgbImage,
+    cellSize: number,
+    cellsNr: number,
+    cellsNc: number,
+    histW: number,
+    histSize: number,
+  ): Float32Array {
+    if (this.hist.length < histSize) this.hist = new Float32Array(histSize);
+    const hist = this.hist;
+    hist.fill(0, 0, histSize);
+    const W = img.width;
+    const px = img.data;
+    const table = orientations();
+    const [visibleNr, visibleNc, simdEnd] = this.columnTables(img, cellSize, cellsNr, cellsNc);
+    const colBin = this.colBin;
+    const colW0 = this.colW0;
+    const colW1 = this.colW1;
+    for (let y = 1; y < visibleNr; y++) {
+      const [h, vy0, vy1] = FhogExtractor.rowWeights(y, cellSize);
+      const h1 = h * histW * 18;
       const h2 = h1 + histW * 18;
       const row = y * W * 3;
       const up = row - W * 3;
@@ -340,5 +412,6 @@ export class FhogExtractor {
         }
       }
     }
+    return hist;
   }
 }

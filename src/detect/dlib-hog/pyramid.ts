@@ -231,7 +231,7 @@ function resizeKernel(): { memory: WebAssembly.Memory; row: ResizeRow } | null {
  * The SSE part computes ((tlf·tl + trf·tr) + blf·bl) + brf·br in float32 with tlf = (1−tb)(1−lr)
  * etc., truncating; the scalar tail mixes in double and truncates.
  */
-export function resizeRgbBilinear(src: RgbImage, outW: number, outH: number, out: Uint8Array): void {
+export function resizeRgbBilinear(src: RgbImage, outW: number, outH: number, out: Uint8Array, wasm = true): void {
   const inW = src.width;
   const inH = src.height;
   const s = src.data;
@@ -239,7 +239,7 @@ export function resizeRgbBilinear(src: RgbImage, outW: number, outH: number, out
   const plan = columnPlan(inW, outW);
   const { simdEnd, left, right, lr, invLr } = plan;
   const yScale = (inH - 1) / Math.max(outH - 1, 1);
-  const kernel = resizeKernel();
+  const kernel = wasm ? resizeKernel() : null;
   if (kernel) {
     resizeWithKernel(kernel, src, outW, outH, out, plan, yScale);
     return;
@@ -339,18 +339,18 @@ function resizeWithKernel(
 }
 
 /** pyramid_down<6>(img): the next, smaller level. */
-export function pyramidDown6(img: RgbImage): RgbImage {
+export function pyramidDown6(img: RgbImage, wasm = true): RgbImage {
   const { width, height } = pyramidDownSize(img.width, img.height);
   const data = new Uint8Array(width * height * 3);
-  resizeRgbBilinear(img, width, height, data);
+  resizeRgbBilinear(img, width, height, data, wasm);
   return { width, height, data };
 }
 
 /** pyramid_up(img, out, pyramid_down<2>): the image upsampled about 2× as dlib's Python API does it. */
-export function pyramidUp2(img: RgbImage): RgbImage {
+export function pyramidUp2(img: RgbImage, wasm = true): RgbImage {
   if (img.width === 0 || img.height === 0) return { width: 0, height: 0, data: new Uint8Array(0) };
   const { width, height } = pyramidUpSize(img.width, img.height);
   const data = new Uint8Array(width * height * 3);
-  resizeRgbBilinear(img, width, height, data);
+  resizeRgbBilinear(img, width, height, data, wasm);
   return { width, height, data };
 }

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { FerkitError } from '../errors.js';
 import type { RgbImage } from '../types.js';
 import { buildDlibProgram } from './dlib-native.js';
 import { packageRoot } from './paths.js';
@@ -29,7 +30,15 @@ export interface DlibReferenceResult {
 
 /** Build (once; cached under .cache/dlib/) the reference program from test/dlib-ref/hog.cpp. */
 export async function buildDlibHogReference(): Promise<string> {
-  const source = await readFile(join(packageRoot(), 'test', 'dlib-ref', 'hog.cpp'), 'utf8');
+  const path = join(packageRoot(), 'test', 'dlib-ref', 'hog.cpp');
+  let source: string;
+  try {
+    source = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new FerkitError('E_MODEL', `${path}: dlib's reference program is only in a source checkout of ferkit`, {
+      cause: e,
+    });
+  }
   return buildDlibProgram({ name: 'dlib-hog-ref', source });
 }
 

@@ -18,6 +18,7 @@
  * values is exact or correctly rounded in double before rounding to float32).
  */
 import type { RgbImage } from '../../types.js';
+import { orientations } from './orientation.js';
 import { createVoteKernel, type VoteRow } from './vote-kernel.js';
 
 const f = Math.fround;
@@ -30,40 +31,10 @@ export interface FhogPlanes {
   data: Float32Array;
 }
 
-// dlib's unit vectors (fhog.h `directions`), as float32.
-const DIR_X = [1, 0.9397, 0.766, 0.5, 0.1736, -0.1736, -0.5, -0.766, -0.9397].map(f);
-const DIR_Y = [0, 0.342, 0.6428, 0.866, 0.9848, 0.9848, 0.866, 0.6428, 0.342].map(f);
 const F_EPS = f(0.0001);
 const F_02 = f(0.2);
 const F_01 = f(0.1);
 const F_TEXTURE = f(2 * 0.2357);
-
-let orientationTable: Uint8Array | null = null;
-
-/** The orientation bin (0..17) of every gradient (gx, gy) ∈ [−255, 255]², at (gx + 255)·511 + gy + 255. */
-function orientations(): Uint8Array {
-  if (orientationTable) return orientationTable;
-  const t = new Uint8Array(511 * 511);
-  for (let gx = -255; gx <= 255; gx++) {
-    for (let gy = -255; gy <= 255; gy++) {
-      let best = 0;
-      let bestO = 0;
-      for (let o = 0; o < 9; o++) {
-        const dot = f(f(gx * DIR_X[o]) + f(gy * DIR_Y[o]));
-        if (dot > best) {
-          best = dot;
-          bestO = o;
-        } else if (-dot > best) {
-          best = -dot;
-          bestO = o + 9;
-        }
-      }
-      t[(gx + 255) * 511 + gy + 255] = bestO;
-    }
-  }
-  orientationTable = t;
-  return t;
-}
 
 /** The cell grid of a W × H image and the size of its fHOG planes (0 × 0 under 3 cells a side). */
 export function fhogShape(

@@ -22,6 +22,7 @@ import {
   parseDlibHogModel,
 } from '../src/detect/dlib-hog/index.js';
 import { FerkitError } from '../src/errors.js';
+import { afwAvailable, defaultAfwDir, detectorLabel, runAfwEvaluation } from '../src/eval/afw.js';
 import { createDlibHogDetector, loadDlibHogModel } from '../src/node/dlib-hog.js';
 import {
   buildDlibHogReference,
@@ -161,6 +162,20 @@ describe.skipIf(!HAVE_DLIB)('dlib HOG face detector vs dlib 19.24', () => {
     // A lower adjustThreshold finds at least as many windows, as dlib's adjust_threshold does.
     expect(detector.detect(photos[4], { adjustThreshold: -0.5 }).length).toBeGreaterThanOrEqual(faces.length);
   }, 60_000);
+});
+
+describe.skipIf(!HAVE_DLIB)('dlib HOG detector in the AFW evaluation', () => {
+  it('runs as detector kind "dlib" and finds most annotated faces of the first 12 AFW photos', async (ctx) => {
+    const dir = defaultAfwDir();
+    if (!(await afwAvailable(dir))) ctx.skip();
+    expect(detectorLabel({ kind: 'dlib' })).toBe('dlib up1');
+    expect(detectorLabel({ kind: 'dlib', upsample: 0 })).toBe('dlib up0');
+    const report = await runAfwEvaluation({ dir, detectors: [{ kind: 'dlib' }], limit: 12, landmarks: false });
+    const s = report.summaries[0];
+    expect(s.label).toBe('dlib up1');
+    // On all 185 photos it finds 91.7 % (tolerant, BENCHMARKS.md); a dozen photos should not fall far below.
+    expect(s.recall.tolerant).toBeGreaterThan(0.7);
+  }, 300_000);
 });
 
 describe('dlib HOG detector: bad options and input', () => {

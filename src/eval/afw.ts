@@ -34,6 +34,7 @@ import type { DetectOptions, FaceDetector } from '../detect/types.js';
 import { pointsBox } from '../image/ops.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import { decodeImage } from '../node/decode.js';
+import { createDlibHogDetector } from '../node/dlib-hog.js';
 import { nodeRuntime } from '../node/runtime.js';
 import { createFaceDetector, createLandmarks } from '../node/stages.js';
 import type { Point } from '../types.js';
@@ -85,8 +86,10 @@ export async function loadAfwAnnotations(dir: string, limit?: number): Promise<A
 // Running the stages
 
 export interface AfwDetectorSpec {
-  /** 'cnn' = SSD MobileNetV1 at `inputSize`; 'haar' = the OpenCV frontal-face cascade. */
-  kind: 'cnn' | 'haar';
+  /** 'cnn' = SSD MobileNetV1 at `inputSize`; 'haar' = the OpenCV frontal-face cascade; 'dlib' = dlib's HOG detector. */
+  kind: 'cnn' | 'haar' | 'dlib';
+  /** dlib only: times the photo is upsampled before detecting (default 1, as dlib's `detector(img, 1)`). */
+  upsample?: number;
   /** SSD input size (cnn only); default SSD_DEFAULT_INPUT_SIZE. */
   inputSize?: number;
   /** Detection options (cnn default: the SSD defaults, score > 0.5). */
@@ -122,12 +125,14 @@ export interface AfwReport {
 export function detectorLabel(spec: AfwDetectorSpec): string {
   if (spec.label) return spec.label;
   if (spec.kind === 'haar') return 'haar';
+  if (spec.kind === 'dlib') return `dlib up${spec.upsample ?? 1}`;
   const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
   return `cnn@${size} score>${spec.detectOptions?.scoreThreshold ?? ssdDefaultScoreThreshold(size)}`;
 }
 
 async function openDetector(spec: AfwDetectorSpec, threads: number): Promise<FaceDetector> {
   if (spec.kind === 'haar') return createFaceDetector('haar', nodeRuntime, { threads });
+  if (spec.kind === 'dlib') return createDlibHogDetector({ upsample: spec.upsample ?? 1 });
   const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
   if (size === SSD_DEFAULT_INPUT_SIZE) return createFaceDetector('cnn', nodeRuntime, { threads });
   const paths = await ensureFaceApiModels(undefined, { ssdSizes: [size] });

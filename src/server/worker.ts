@@ -1,5 +1,7 @@
-/** An inference worker: one analyzer (threads=1) per worker thread; decodes, analyses, annotates. */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * An inference worker process (forked by pool.ts, config as argv[2], messages over IPC): one
+ * analyzer (threads=1); decodes, analyses, annotates.
+ */
 import sharp from 'sharp';
 import { createAnalyzer } from '../analyzer.js';
 import { FerkitError } from '../errors.js';
@@ -7,10 +9,16 @@ import { decodeImageBytes } from '../image/decode-node.js';
 import { renderAnnotated } from '../render/node.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 
-if (!parentPort) throw new Error('ferkit server worker: must run in a worker thread');
-const port = parentPort;
-const config = workerData as WorkerConfig;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const send = process.send?.bind(process);
+if (!send) throw new Error('ferkit server worker: must be forked with an IPC channel (by the server)');
+const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
+const post = (m: FromWorker) => send(m);
+// The server decides when a worker stops: a Ctrl-C reaches the whole process group, and the
+// server's graceful shutdown still needs its workers to finish the requests in flight.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+// ...and a worker never outlives its server (killed, crashed): the IPC channel closes.
+process.on('disconnect', () => process.exit(0));
 
 // One thread per worker in every native library: the pool supplies the parallelism.
 sharp.concurrency(1);
@@ -52,13 +60,13 @@ async function main() {
     },
   });
 
-  port.on('message', async (msg: ToWorker) => {
+  process.on('message', async (msg: ToWorker) => {
     if (msg.type !== 'analyze') return;
     const { id, task } = msg;
     try {
       if (config.testHooks && task.delayMs) await new Promise((r) => setTimeout(r, task.delayMs));
       if (config.testHooks && task.crash) {
-        // Simulate a native crash: the thread dies without answering.
+        // Simulate a native crash: the process dies without answering.
         process.exit(3);
       }
       const t = performance.now();
@@ -72,7 +80,7 @@ async function main() {
         const buf = await renderAnnotated(image, result.faces, { format: task.annotate, quality: 90 });
         annotated = new Uint8Array(buf.buffer, buf.byteOffset, buf.length).slice();
       }
-      post({ type: 'result', id, result, image: annotated }, annotated ? [annotated.buffer as ArrayBuffer] : []);
+      post({ type: 'result', id, result, image: annotated });
     } catch (e) {
       post({
         type: 'error',

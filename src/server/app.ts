@@ -21,7 +21,6 @@ import { DEFAULT_EXPRESSION_MODEL } from '../node/expression-model.js';
 import { packageRoot } from '../node/paths.js';
 import { registerDocs, validatorSkippingBinaryBodies } from './docs.js';
 import { Metrics } from './metrics.js';
-import { PiscinaPool } from './piscina-pool.js';
 import {
   BusyError,
   ClosedError,
@@ -137,8 +136,7 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
   };
   const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
     .version;
-  const Pool = process.env.FERKIT_POOL === 'piscina' ? (PiscinaPool as unknown as typeof WorkerPool) : WorkerPool;
-  const pool = new Pool({
+  const pool = new WorkerPool({
     size: o.workers,
     queueLimit: o.queue,
     deadlineMs: o.deadlineMs,

@@ -1,7 +1,7 @@
 /**
- * What one inference worker does, whatever carries its messages (a forked process here, a thread
- * pool in the piscina comparison): load one analyzer (threads=1), then decode, analyse and
- * annotate each task, answering a result or an error with the library's code.
+ * What one inference worker does, apart from how its messages travel (worker.ts: a forked
+ * process): load one analyzer (threads=1), then decode, analyse and annotate each task, answering
+ * a result or an error with the library's code.
  */
 import sharp from 'sharp';
 import { createAnalyzer } from '../analyzer.js';

@@ -5,7 +5,7 @@ import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } 
 const help = `Usage: ferkit serve [options]
 
 An HTTP + WebSocket server for expression recognition (fastify). Inference runs in a pool
-of worker threads (one analyzer with threads=1 each) behind a bounded queue.
+of worker processes (one analyzer with threads=1 each) behind a bounded queue.
 
 Endpoints:
   POST /v1/analyze     image as the raw body (Content-Type image/* or

@@ -1,5 +1,5 @@
 /**
- * `ferkit serve`: a fastify app over a worker_threads inference pool.
+ * `ferkit serve`: a fastify app over a pool of inference worker processes (pool.ts).
  *
  *   POST /v1/analyze   raw image body (image/*, application/octet-stream) or multipart `file`
  *                      → { width, height, faces, timings }; ?annotate=1[&format=png] → image

@@ -267,6 +267,8 @@ describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
     for (const g of ['ferkit_queue_depth', 'ferkit_in_flight', 'ferkit_workers', 'process_resident_memory_bytes'])
       expect(t).toMatch(new RegExp(`^${g} \\d+$`, 'm'));
     expect(t).toMatch(/^ferkit_workers 1$/m);
+    // the worker is a process of its own, with the models loaded: well over 50 MB
+    expect(Number(/^ferkit_workers_resident_memory_bytes (\d+)$/m.exec(t)?.[1])).toBeGreaterThan(50e6);
     expect(String(r.headers['content-type'])).toMatch(/^text\/plain; version=0\.0\.4/);
     // prom-client's default process and Node metrics
     for (const m of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'])

@@ -166,6 +166,7 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     workersReady: pool.readyWorkers,
     workerRestarts: pool.restarts,
     deadlineKills: pool.deadlineKills,
+    workersRss: pool.workersRss,
     wsConnections: ws.count,
   }));
   let closing = false;

@@ -17,6 +17,7 @@ export interface GaugeSource {
   workersReady: number;
   workerRestarts: number;
   deadlineKills: number;
+  workersRss: number;
   wsConnections: number;
 }
 
@@ -74,6 +75,12 @@ export class Metrics {
     gauge('ferkit_workers', 'Inference workers configured.', (g) => g.workers);
     gauge('ferkit_workers_ready', 'Inference workers ready.', (g) => g.workersReady);
     gauge('ferkit_ws_connections', 'Open WebSocket streams.', (g) => g.wsConnections);
+    // process_resident_memory_bytes is this (main) process only: the workers are processes of their own
+    gauge(
+      'ferkit_workers_resident_memory_bytes',
+      'Resident memory of the inference worker processes together, as of their last answers.',
+      (g) => g.workersRss,
+    );
     counter('ferkit_worker_restarts_total', 'Workers replaced after a crash or a deadline.', (g) => g.workerRestarts);
     counter(
       'ferkit_worker_deadline_kills_total',

@@ -97,6 +97,8 @@ interface Slot {
   current?: Pending;
   deadlineTimer?: NodeJS.Timeout;
   retired?: boolean;
+  /** Resident memory of the worker process, as of its last message. */
+  rss?: number;
 }
 
 function defaultScript(): string {
@@ -154,6 +156,12 @@ export class WorkerPool {
   get queueLimit(): number {
     return this.o.queueLimit;
   }
+  /** Resident memory of the live worker processes, in bytes (each as of its last message). */
+  get workersRss(): number {
+    let n = 0;
+    for (const s of this.slots) if (!s.retired) n += s.rss ?? 0;
+    return n;
+  }
 
   /** Seconds a client should wait before retrying when the queue is full: about when the next slot frees. */
   retryAfterSeconds(): number {
@@ -200,6 +208,7 @@ export class WorkerPool {
     return new Promise<void>((resolveReady, rejectReady) => {
       let initDone = false;
       worker.on('message', (m: FromWorker) => {
+        if (typeof m.rss === 'number') slot.rss = m.rss;
         if (m.type === 'ready') {
           initDone = true;
           slot.ready = true;

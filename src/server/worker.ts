@@ -8,7 +8,7 @@ import { createTaskRunner, type TaskRunner } from './task-runner.js';
 const send = process.send?.bind(process);
 if (!send) throw new Error('ferkit server worker: must be forked with an IPC channel (by the server)');
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
-const post = (m: FromWorker) => send(m);
+const post = (m: FromWorker) => send({ ...m, rss: process.memoryUsage.rss() });
 // The server decides when a worker stops: a Ctrl-C reaches the whole process group, and the
 // server's graceful shutdown still needs its workers to finish the requests in flight.
 process.on('SIGINT', () => {});

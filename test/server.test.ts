@@ -83,6 +83,12 @@ describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
     expect(ui.status).toBe(200);
     expect(String(ui.headers['content-type'])).toMatch(/^text\/html/);
     expect(ui.body.toString()).toMatch(/swagger/i);
+    // the UI's scripts are served by the server itself (no CDN)
+    const bundle = /src="(\/docs\/static\/swagger-ui-bundle\.js)"/.exec(ui.body.toString());
+    expect(bundle).not.toBeNull();
+    const js = await http(base, 'GET', bundle![1]);
+    expect(js.status).toBe(200);
+    expect(js.body.length).toBeGreaterThan(100_000);
     expect(json(await http(base, 'GET', '/docs/json')).paths).toEqual(doc.paths);
   }, 60_000);
 

@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -56,10 +56,22 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+/** RSS of a process and all its descendants (the server's inference workers are child processes). */
 function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
+    let rss = m ? Number(m[1]) * 1024 : NaN;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      } catch {} // the thread has ended
+      for (const child of children.split(' ').filter(Boolean)) {
+        const r = rssOf(Number(child));
+        if (r > 0) rss += r;
+      }
+    }
+    return rss;
   } catch {
     return NaN;
   }

@@ -3,7 +3,7 @@
 // decoded pixels. Needs `npm run build` and libdlib-dev. Usage: node scripts/check-dlib-hog-afw.mjs [afw dir]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage } from '../dist/image/decode-node.js';
+import { decodeImage } from '../dist/node/decode.js';
 import { createDlibHogDetector } from '../dist/node/dlib-hog.js';
 import { buildDlibHogReference, runDlibHogReference } from '../dist/node/dlib-hog-reference.js';
 const dir = process.argv[2] ?? '../shared/data/afw';

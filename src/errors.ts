@@ -7,6 +7,7 @@ export type FerkitErrorCode =
   | 'E_INPUT' // a malformed argument (bad raw pixel buffer, bad option value)
   | 'E_MODEL' // a model file that is missing, not ONNX, or does not match its card
   | 'E_DATA' // a data set file with a bad row or record
+  | 'E_TIMEOUT' // work stopped at its deadline (the server's per-request worker-time limit)
   | 'E_DISPOSED'; // use after dispose()
 
 export class FerkitError extends Error {

@@ -3,134 +3,14 @@
  * worker threads run dist/server/worker.js). One worker, queue 1, test hooks on
  * (FERKIT_SERVER_TEST_HOOKS=1: `x-ferkit-test-delay` / `x-ferkit-test-crash` headers).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { expectError, http, json, MAIN, PHOTO, startServer, wsExchange } from './helpers/server.js';
 
-const MAIN = resolve('dist/cli/main.js');
-const PHOTO = resolve('node_modules/@vladmandic/face-api/demo/sample1.jpg');
 const MAX_BYTES = 1_500_000;
 const MAX_PIXELS = 3_000_000;
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  ms: number;
-}
-
-/** A raw HTTP request that tolerates the server answering before the whole body is sent. */
-function http(
-  base: string,
-  method: string,
-  path: string,
-  body?: Buffer | string,
-  headers: Record<string, string> = {},
-): Promise<Res> {
-  const url = new URL(path, base);
-  const t0 = performance.now();
-  return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method,
-        headers: { ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolvePromise({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks),
-            ms: performance.now() - t0,
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
-}
-
-const json = (r: Res) => JSON.parse(r.body.toString('utf8'));
-
-function expectError(r: Res, status: number, code?: string) {
-  expect(r.status).toBe(status);
-  expect(String(r.headers['content-type'])).toMatch(/application\/json/);
-  const j = json(r);
-  expect(typeof j.error).toBe('string');
-  expect(typeof j.code).toBe('string');
-  if (code) expect(j.code).toBe(code);
-}
-
-function startServer(args: string[]): Promise<{ child: ChildProcess; base: string; output: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, FERKIT_SERVER_TEST_HOOKS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 90_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        res({ child, base: m[1], output: () => out });
-      }
-    };
-    child.stdout!.on('data', check);
-    child.on('exit', (code) => rej(new Error(`server exited (${code}) before listening:\n${out}`)));
-  });
-}
-
-function wsExchange(
-  base: string,
-  frames: (Buffer | string)[],
-  timeoutMs = 30_000,
-): Promise<{ replies: Record<string, unknown>[]; openAfter: boolean }> {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(base.replace('http', 'ws') + '/v1/stream');
-    const replies: Record<string, unknown>[] = [];
-    const timer = setTimeout(() => {
-      ws.terminate();
-      rej(
-        new Error(
-          `WebSocket: ${replies.length} of ${frames.length} replies in time: ${JSON.stringify(replies.map((r) => ({ frame: r.frame, code: r.code, n: (r.faces as unknown[] | undefined)?.length })))}`,
-        ),
-      );
-    }, timeoutMs);
-    ws.on('open', () => {
-      for (const f of frames) ws.send(f, { binary: typeof f !== 'string' });
-    });
-    ws.on('message', (m: Buffer) => {
-      replies.push(JSON.parse(m.toString()));
-      if (replies.length === frames.length) {
-        clearTimeout(timer);
-        const openAfter = ws.readyState === WebSocket.OPEN;
-        ws.close();
-        res({ replies, openAfter });
-      }
-    });
-    ws.on('error', (e: Error) => {
-      clearTimeout(timer);
-      rej(e);
-    });
-  });
-}
 
 describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -167,10 +47,50 @@ describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
     );
     const models = json(await http(base, 'GET', '/v1/models'));
     expect(models.expression.name).toBeTruthy();
-    expect(models.limits).toMatchObject({ maxBytes: MAX_BYTES, maxPixels: MAX_PIXELS });
+    expect(models.limits).toMatchObject({ maxBytes: MAX_BYTES, maxPixels: MAX_PIXELS, deadlineMs: 15_000 });
     expectError(await http(base, 'GET', '/nope'), 404, 'E_NOT_FOUND');
     expectError(await http(base, 'GET', '/v1/stream'), 426, 'E_UPGRADE_REQUIRED');
   });
+
+  it('the OpenAPI document is generated from the routes: every route, the analyze schemas, Swagger UI at /docs', async () => {
+    const doc = json(await http(base, 'GET', '/openapi.json'));
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ['/healthz', '/metrics', '/openapi.json', '/v1/analyze', '/v1/models', '/v1/stream'].sort(),
+    );
+    const analyze = doc.paths['/v1/analyze'].post;
+    expect(Object.keys(analyze.requestBody.content)).toEqual(
+      expect.arrayContaining(['image/jpeg', 'image/png', 'application/octet-stream', 'multipart/form-data']),
+    );
+    expect(analyze.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['annotate', 'format', 'timeout']);
+    expect(analyze.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AnalysisResult',
+    });
+    expect(Object.keys(analyze.responses).sort()).toEqual(['200', '400', '413', '415', '500', '503', '504']);
+    const { AnalysisResult, Face, Error: ErrorSchema } = doc.components.schemas;
+    expect(AnalysisResult.required).toEqual(['width', 'height', 'faces', 'timings']);
+    expect(Face.properties.landmarks).toMatchObject({ minItems: 68, maxItems: 68 });
+    expect(ErrorSchema.required).toEqual(['error', 'code']);
+    expect(doc.paths['/v1/stream'].get.responses['426']).toBeTruthy();
+    // the query schema is the one the route enforces
+    const bad = await http(base, 'POST', '/v1/analyze?timeout=0', jpeg, { 'content-type': 'image/jpeg' });
+    expectError(bad, 400, 'E_REQUEST');
+    expect(json(bad).error).toMatch(/timeout/);
+    // and the answer has exactly the documented fields
+    const r = json(await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'image/jpeg' }));
+    expect(Object.keys(r).sort()).toEqual(Object.keys(AnalysisResult.properties).sort());
+    expect(Object.keys(r.faces[0]).sort()).toEqual([...Face.required].sort());
+    const ui = await http(base, 'GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(String(ui.headers['content-type'])).toMatch(/^text\/html/);
+    expect(ui.body.toString()).toMatch(/swagger/i);
+    // the UI's scripts are served by the server itself (no CDN)
+    const bundle = /src="(\/docs\/static\/swagger-ui-bundle\.js)"/.exec(ui.body.toString());
+    expect(bundle).not.toBeNull();
+    const js = await http(base, 'GET', bundle![1]);
+    expect(js.status).toBe(200);
+    expect(js.body.length).toBeGreaterThan(100_000);
+    expect(json(await http(base, 'GET', '/docs/json')).paths).toEqual(doc.paths);
+  }, 60_000);
 
   it('POST /v1/analyze: raw body and multipart → { width, height, faces, timings }; annotate=1 → JPEG / PNG', async () => {
     const r = await http(base, 'POST', '/v1/analyze', jpeg, { 'content-type': 'image/jpeg' });
@@ -345,13 +265,21 @@ describe.skipIf(!existsSync(MAIN))('ferkit serve', () => {
     expect(t).toMatch(/^ferkit_http_requests_total\{method="POST",route="\/v1\/analyze",status="200"\} \d+$/m);
     expect(t).toMatch(/^ferkit_http_requests_total\{method="POST",route="\/v1\/analyze",status="503"\} \d+$/m);
     expect(t).toMatch(/^ferkit_http_requests_total\{method="POST",route="\/v1\/analyze",status="413"\} \d+$/m);
+    // (prom-client writes the le label first; label order carries no meaning in the format)
     expect(t).toMatch(
-      /^ferkit_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/analyze",le="\+Inf"\} \d+$/m,
+      /^ferkit_http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/v1\/analyze"\} \d+$/m,
     );
     expect(t).toMatch(/^# TYPE ferkit_http_request_duration_seconds histogram$/m);
     for (const g of ['ferkit_queue_depth', 'ferkit_in_flight', 'ferkit_workers', 'process_resident_memory_bytes'])
       expect(t).toMatch(new RegExp(`^${g} \\d+$`, 'm'));
     expect(t).toMatch(/^ferkit_workers 1$/m);
+    // the worker is a process of its own, with the models loaded: well over 50 MB
+    expect(Number(/^ferkit_workers_resident_memory_bytes (\d+)$/m.exec(t)?.[1])).toBeGreaterThan(50e6);
+    expect(String(r.headers['content-type'])).toMatch(/^text\/plain; version=0\.0\.4/);
+    // prom-client's default process and Node metrics
+    for (const m of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes'])
+      expect(t).toMatch(new RegExp(`^${m} [\\d.e+-]+$`, 'm'));
+    expect(t).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
   });
 
   it('WebSocket /v1/stream: tracked faces per frame, errors for bad frames, socket stays open', async () => {

@@ -1,13 +1,13 @@
 /**
- * `ferkit serve`: a fastify app over a worker_threads inference pool.
+ * `ferkit serve`: a fastify app over a pool of inference worker processes (pool.ts).
  *
  *   POST /v1/analyze   raw image body (image/*, application/octet-stream) or multipart `file`
  *                      → { width, height, faces, timings }; ?annotate=1[&format=png] → image
  *   GET  /v1/models    model cards and limits
  *   GET  /v1/stream    WebSocket: binary frames in, tracked faces (JSON) out, per connection
  *   GET  /healthz      200 when a worker is ready
- *   GET  /metrics      Prometheus text
- *   GET  /openapi.json OpenAPI 3
+ *   GET  /metrics      Prometheus text (prom-client)
+ *   GET  /openapi.json OpenAPI 3, generated from the routes' schemas (schemas.ts); /docs: Swagger UI
  *
  * Every error is JSON `{ error, code }` with a status from its class (see errorStatus).
  */
@@ -19,14 +19,21 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_EXPRESSION_MODEL } from '../node/expression-model.js';
 import { packageRoot } from '../node/paths.js';
-import { toOutput } from '../pipeline/records.js';
-import type { AnalysisResult } from '../pipeline/types.js';
-import { FaceTracker } from '../track/tracker.js';
-import { trackedToJson } from '../video/process.js';
+import { registerDocs, validatorSkippingBinaryBodies } from './docs.js';
 import { Metrics } from './metrics.js';
-import { openApiDocument } from './openapi.js';
-import { BusyError, ClosedError, TaskError, TimeoutError, WorkerCrashError, WorkerPool } from './pool.js';
+import {
+  BusyError,
+  ClosedError,
+  DeadlineError,
+  TaskError,
+  TimeoutError,
+  WorkerCrashError,
+  WorkerPool,
+} from './pool.js';
 import type { AnalyzeTask } from './protocol.js';
+import { resultJson } from './result.js';
+import { analyzeSchema, healthSchema, metricsSchema, modelsSchema, streamSchema } from './schemas.js';
+import { streamHandler } from './stream.js';
 
 export interface ServerOptions {
   host?: string;
@@ -35,8 +42,13 @@ export interface ServerOptions {
   workers?: number;
   /** Requests that may wait for a worker before 503 (default 4 per worker). */
   queue?: number;
-  /** Per-request deadline in ms (default 30 000). */
+  /** Per-request deadline in ms, waiting for a worker included (default 30 000); answered 504, the work goes on. */
   timeoutMs?: number;
+  /**
+   * Longest one request's analysis may hold a worker, in ms (default 15 000; 0 = no limit). Enforced:
+   * past it the request gets 504 E_TIMEOUT and the worker is terminated and replaced.
+   */
+  deadlineMs?: number;
   /** Largest request body in bytes (default 20 MiB). */
   maxBytes?: number;
   /** Largest image in pixels (default 40 MP). */
@@ -57,6 +69,7 @@ export const SERVER_DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
   timeoutMs: 30_000,
+  deadlineMs: 15_000,
   maxBytes: 20 * 1024 * 1024,
   maxPixels: 40_000_000,
   wsMaxPending: 4,
@@ -66,7 +79,10 @@ export interface FerkitServer {
   app: FastifyInstance;
   pool: WorkerPool;
   options: Required<
-    Pick<ServerOptions, 'host' | 'port' | 'workers' | 'queue' | 'timeoutMs' | 'maxBytes' | 'maxPixels' | 'wsMaxPending'>
+    Pick<
+      ServerOptions,
+      'host' | 'port' | 'workers' | 'queue' | 'timeoutMs' | 'deadlineMs' | 'maxBytes' | 'maxPixels' | 'wsMaxPending'
+    >
   >;
   /** Start listening; resolves with the base URL. */
   listen(): Promise<string>;
@@ -82,7 +98,7 @@ export function errorStatus(e: unknown): { status: number; code: string; message
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof BusyError) return { status: 503, code: e.code, message, retryAfter: e.retryAfterS };
   if (e instanceof ClosedError) return { status: 503, code: e.code, message, retryAfter: 1 };
-  if (e instanceof TimeoutError) return { status: 504, code: e.code, message };
+  if (e instanceof TimeoutError || e instanceof DeadlineError) return { status: 504, code: e.code, message };
   if (e instanceof WorkerCrashError) return { status: 500, code: e.code, message };
   if (e instanceof TaskError) {
     const status = e.code === 'E_TOO_LARGE' ? 413 : ['E_DECODE', 'E_EMPTY', 'E_INPUT'].includes(e.code) ? 400 : 500;
@@ -103,14 +119,6 @@ export function errorStatus(e: unknown): { status: number; code: string; message
   return { status, code, message: status >= 500 && !fe.statusCode ? 'internal error' : message };
 }
 
-interface WsSocket {
-  readyState: number;
-  send(data: string): void;
-  on(event: 'message', fn: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): void;
-  on(event: 'close' | 'error', fn: (...args: unknown[]) => void): void;
-  close(code?: number, reason?: string): void;
-}
-
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === '';
 
 export async function createServer(options: ServerOptions = {}): Promise<FerkitServer> {
@@ -121,6 +129,7 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     workers,
     queue: Math.max(0, Math.floor(options.queue ?? workers * 4)),
     timeoutMs: options.timeoutMs ?? SERVER_DEFAULTS.timeoutMs,
+    deadlineMs: options.deadlineMs ?? SERVER_DEFAULTS.deadlineMs,
     maxBytes: options.maxBytes ?? SERVER_DEFAULTS.maxBytes,
     maxPixels: options.maxPixels ?? SERVER_DEFAULTS.maxPixels,
     wsMaxPending: options.wsMaxPending ?? SERVER_DEFAULTS.wsMaxPending,
@@ -130,6 +139,7 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
   const pool = new WorkerPool({
     size: o.workers,
     queueLimit: o.queue,
+    deadlineMs: o.deadlineMs,
     config: {
       detector: options.detector,
       minFaceSize: options.minFaceSize,
@@ -147,8 +157,18 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     throw e;
   }
 
-  const metrics = new Metrics();
-  let wsConnections = 0;
+  const ws = { count: 0 };
+  const metrics = new Metrics(() => ({
+    queueDepth: pool.queueDepth,
+    queueLimit: pool.queueLimit,
+    inFlight: pool.inFlight,
+    workers: pool.size,
+    workersReady: pool.readyWorkers,
+    workerRestarts: pool.restarts,
+    deadlineKills: pool.deadlineKills,
+    workersRss: pool.workersRss,
+    wsConnections: ws.count,
+  }));
   let closing = false;
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
@@ -160,6 +180,15 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     maxRequestsPerSocket: 0,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    schemaController: validatorSkippingBinaryBodies(),
+    // "querystring/format: must be equal to one of the allowed values (jpeg, jpg, png)"
+    schemaErrorFormatter: (errors, dataVar) => {
+      const e = errors[0];
+      const allowed = (e?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+      return new Error(
+        `${dataVar}${e?.instancePath ?? ''}: ${e?.message ?? 'invalid'}${allowed ? ` (${allowed.join(', ')})` : ''}`,
+      );
+    },
   });
 
   // Errors as { error, code }
@@ -209,16 +238,7 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     throwFileSizeLimit: true,
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: o.maxBytes } });
-
-  const gauges = () => ({
-    queueDepth: pool.queueDepth,
-    queueLimit: pool.queueLimit,
-    inFlight: pool.inFlight,
-    workers: pool.size,
-    workersReady: pool.readyWorkers,
-    workerRestarts: pool.restarts,
-    wsConnections,
-  });
+  await registerDocs(app, { version, ...o });
 
   const testTask = (req: FastifyRequest): Partial<AnalyzeTask> => {
     if (!options.testHooks) return {};
@@ -229,14 +249,13 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     };
   };
 
-  const toJson = (r: AnalysisResult) => {
-    const { file: _file, ...rest } = toOutput('', r, true) as Exclude<ReturnType<typeof toOutput>, { error: string }>;
-    return rest;
-  };
-
   app.post(
     '/v1/analyze',
-    async (req: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
+    { schema: analyzeSchema },
+    async (
+      req: FastifyRequest<{ Querystring: { annotate?: string; format?: 'jpeg' | 'jpg' | 'png'; timeout?: number } }>,
+      reply: FastifyReply,
+    ) => {
       let bytes: Uint8Array;
       if (req.isMultipart()) {
         try {
@@ -266,21 +285,9 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
       }
       const q = req.query ?? {};
       const annotate = truthy(q.annotate);
-      const format =
-        q.format === undefined || q.format === 'jpeg' || q.format === 'jpg'
-          ? 'jpeg'
-          : q.format === 'png'
-            ? 'png'
-            : undefined;
-      if (!format)
-        throw Object.assign(new Error(`format: expected jpeg or png, got "${q.format}"`), { statusCode: 400 });
-      let timeout = o.timeoutMs;
-      if (q.timeout !== undefined) {
-        const t = Number(q.timeout);
-        if (!(t >= 1))
-          throw Object.assign(new Error(`timeout: expected milliseconds ≥ 1, got "${q.timeout}"`), { statusCode: 400 });
-        timeout = Math.min(t, o.timeoutMs);
-      }
+      // format and timeout are checked by the route's querystring schema
+      const format = q.format === 'png' ? 'png' : 'jpeg';
+      const timeout = q.timeout === undefined ? o.timeoutMs : Math.min(q.timeout, o.timeoutMs);
       const { result, image } = await pool.run(
         { bytes, annotate: annotate ? format : undefined, ...testTask(req) },
         timeout,
@@ -290,19 +297,25 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
         return reply
           .type(format === 'png' ? 'image/png' : 'image/jpeg')
           .send(Buffer.from(image.buffer, image.byteOffset, image.byteLength));
-      return toJson(result);
+      return resultJson(result);
     },
   );
 
-  app.get('/v1/models', async () => ({
+  app.get('/v1/models', { schema: modelsSchema }, async () => ({
     version,
     ...pool.info,
     defaultExpressionModel: DEFAULT_EXPRESSION_MODEL,
     workers: pool.size,
-    limits: { maxBytes: o.maxBytes, maxPixels: o.maxPixels, timeoutMs: o.timeoutMs, queue: o.queue },
+    limits: {
+      maxBytes: o.maxBytes,
+      maxPixels: o.maxPixels,
+      timeoutMs: o.timeoutMs,
+      deadlineMs: o.deadlineMs,
+      queue: o.queue,
+    },
   }));
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/healthz', { schema: healthSchema }, async (_req, reply) => {
     const ready = pool.readyWorkers;
     if (closing) return reply.code(503).header('Retry-After', '1').send({ error: 'shutting down', code: 'E_CLOSED' });
     if (!ready)
@@ -313,81 +326,31 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     return { status: 'ok', workers: ready, queue: pool.queueDepth, inFlight: pool.inFlight };
   });
 
-  app.get('/metrics', async (_req, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(gauges())),
+  app.get('/metrics', { schema: metricsSchema }, async (_req, reply) =>
+    reply.type(metrics.contentType).send(await metrics.render()),
   );
 
-  const doc = openApiDocument({ version, maxBytes: o.maxBytes, maxPixels: o.maxPixels, timeoutMs: o.timeoutMs });
-  app.get('/openapi.json', async () => doc);
-
-  const wsHandler = (socketArg: unknown) => {
-    const socket = socketArg as WsSocket;
-    wsConnections++;
-    const tracker = new FaceTracker();
-    let frame = 0;
-    let pending = 0;
-    let chain: Promise<void> = Promise.resolve();
-    const send = (m: unknown) => {
-      if (socket.readyState === 1) socket.send(JSON.stringify(m));
-    };
-    socket.on('close', () => {
-      wsConnections--;
-    });
-    socket.on('error', () => {});
-    socket.on('message', (data, isBinary) => {
-      const n = frame++;
-      if (!isBinary) {
-        // answered in sequence with the frames before it
-        chain = chain.then(() => {
-          metrics.observeWsFrame('error');
-          send({
-            frame: n,
-            error: 'send each frame as a binary message (JPEG or PNG bytes)',
-            code: 'E_INPUT',
-            status: 400,
-          });
-        });
-        return;
-      }
-      if (pending >= o.wsMaxPending) {
-        metrics.observeWsFrame('busy');
-        send({ frame: n, error: `frame dropped: ${pending} frames already pending`, code: 'E_BUSY', status: 503 });
-        return;
-      }
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      pending++;
-      // in order, one at a time per connection: the tracker needs frames in sequence
-      chain = chain.then(async () => {
-        try {
-          const { result } = await pool.run({ bytes }, o.timeoutMs);
-          const faces = tracker.update(result.faces);
-          metrics.observeWsFrame('ok');
-          send({
-            frame: n,
-            width: result.width,
-            height: result.height,
-            faces: trackedToJson(faces),
-            timings: toJson(result).timings,
-          });
-        } catch (e) {
-          const s = errorStatus(e);
-          metrics.observeWsFrame(s.code === 'E_BUSY' ? 'busy' : 'error');
-          send({ frame: n, error: s.message, code: s.code, status: s.status });
-        } finally {
-          pending--;
-        }
-      });
-    });
-  };
+  const wsHandler = streamHandler({
+    pool,
+    metrics,
+    timeoutMs: o.timeoutMs,
+    maxPending: o.wsMaxPending,
+    errorStatus,
+    connections: ws,
+  });
   const upgradeRequired = async (_req: FastifyRequest, reply: FastifyReply) =>
     reply
       .code(426)
       .header('Upgrade', 'websocket')
       .send({ error: 'this endpoint is a WebSocket: send an Upgrade: websocket request', code: 'E_UPGRADE_REQUIRED' });
   // a plain GET (no Upgrade) gets 426 rather than a bare 404
-  app.route({ method: 'GET', url: '/v1/stream', handler: upgradeRequired, wsHandler } as unknown as Parameters<
-    typeof app.route
-  >[0]);
+  app.route({
+    method: 'GET',
+    url: '/v1/stream',
+    schema: streamSchema,
+    handler: upgradeRequired,
+    wsHandler,
+  } as unknown as Parameters<typeof app.route>[0]);
 
   let address = '';
   return {

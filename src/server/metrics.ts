@@ -1,18 +1,13 @@
-/** Prometheus text exposition (format 0.0.4), hand-rolled: counters, one histogram, gauges. */
+/**
+ * The server's Prometheus metrics, through prom-client: request counts and latency by route, the
+ * WebSocket frames, the pool's gauges (read when scraped), and prom-client's default process and
+ * Node metrics (CPU, RSS, heap, event-loop lag, GC). One registry per server, not the global one,
+ * so several servers in one process (tests) keep their own counts.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Latency buckets in seconds: one analysis takes ~0.1 s, a queued one under overload ~0.3–1 s. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const labels = (l: Record<string, string>) => {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-};
-
-interface Histogram {
-  counts: number[];
-  sum: number;
-  count: number;
-}
 
 export interface GaugeSource {
   queueDepth: number;
@@ -21,84 +16,94 @@ export interface GaugeSource {
   workers: number;
   workersReady: number;
   workerRestarts: number;
+  deadlineKills: number;
+  workersRss: number;
   wsConnections: number;
 }
 
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
-  private readonly wsFrames = new Map<string, number>();
-  private readonly started = Date.now();
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route'>;
+  private readonly wsFrames: Counter<'result'>;
+
+  constructor(gauges: () => GaugeSource) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'ferkit_http_requests_total',
+      help: 'HTTP requests by method, route and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'ferkit_http_request_duration_seconds',
+      help: 'HTTP request latency.',
+      labelNames: ['method', 'route'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.wsFrames = new Counter({
+      name: 'ferkit_ws_frames_total',
+      help: 'WebSocket frames answered, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    const gauge = (name: string, help: string, read: (g: GaugeSource) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(gauges()));
+        },
+      });
+    // Totals kept by the pool, exposed as counters: set to the pool's count at each scrape.
+    const counter = (name: string, help: string, read: (g: GaugeSource) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read(gauges()));
+        },
+      });
+    gauge('ferkit_queue_depth', 'Requests waiting for a worker.', (g) => g.queueDepth);
+    gauge('ferkit_queue_limit', 'Most requests that may wait before 503.', (g) => g.queueLimit);
+    gauge('ferkit_in_flight', 'Requests being analysed by a worker.', (g) => g.inFlight);
+    gauge('ferkit_workers', 'Inference workers configured.', (g) => g.workers);
+    gauge('ferkit_workers_ready', 'Inference workers ready.', (g) => g.workersReady);
+    gauge('ferkit_ws_connections', 'Open WebSocket streams.', (g) => g.wsConnections);
+    // process_resident_memory_bytes is this (main) process only: the workers are processes of their own
+    gauge(
+      'ferkit_workers_resident_memory_bytes',
+      'Resident memory of the inference worker processes together, as of their last answers.',
+      (g) => g.workersRss,
+    );
+    counter('ferkit_worker_restarts_total', 'Workers replaced after a crash or a deadline.', (g) => g.workerRestarts);
+    counter(
+      'ferkit_worker_deadline_kills_total',
+      'Workers terminated because one request ran past the per-request deadline.',
+      (g) => g.deadlineKills,
+    );
+  }
+
+  /** The Content-Type of `render()`: the text exposition format 0.0.4. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = JSON.stringify([method, route, String(status)]);
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const hk = JSON.stringify([method, route]);
-    let h = this.latency.get(hk);
-    if (!h) this.latency.set(hk, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++;
-    h.sum += seconds;
-    h.count++;
+    this.requests.inc({ method, route, status: String(status) });
+    this.latency.observe({ method, route }, seconds);
   }
 
   observeWsFrame(result: 'ok' | 'error' | 'busy'): void {
-    this.wsFrames.set(result, (this.wsFrames.get(result) ?? 0) + 1);
+    this.wsFrames.inc({ result });
   }
 
-  render(g: GaugeSource): string {
-    const out: string[] = [];
-    out.push(
-      '# HELP ferkit_http_requests_total HTTP requests by method, route and status.',
-      '# TYPE ferkit_http_requests_total counter',
-    );
-    for (const [k, v] of this.requests) {
-      const [method, route, status] = JSON.parse(k) as string[];
-      out.push(`ferkit_http_requests_total${labels({ method, route, status })} ${v}`);
-    }
-    out.push(
-      '# HELP ferkit_http_request_duration_seconds HTTP request latency.',
-      '# TYPE ferkit_http_request_duration_seconds histogram',
-    );
-    for (const [k, h] of this.latency) {
-      const [method, route] = JSON.parse(k) as string[];
-      BUCKETS.forEach((b, i) => {
-        out.push(
-          `ferkit_http_request_duration_seconds_bucket${labels({ method, route, le: String(b) })} ${h.counts[i]}`,
-        );
-      });
-      out.push(`ferkit_http_request_duration_seconds_bucket${labels({ method, route, le: '+Inf' })} ${h.count}`);
-      out.push(`ferkit_http_request_duration_seconds_sum${labels({ method, route })} ${h.sum.toFixed(6)}`);
-      out.push(`ferkit_http_request_duration_seconds_count${labels({ method, route })} ${h.count}`);
-    }
-    out.push(
-      '# HELP ferkit_ws_frames_total WebSocket frames answered, by result.',
-      '# TYPE ferkit_ws_frames_total counter',
-    );
-    for (const [result, v] of this.wsFrames) out.push(`ferkit_ws_frames_total${labels({ result })} ${v}`);
-    const gauge = (name: string, help: string, v: number, type = 'gauge') =>
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${v}`);
-    gauge('ferkit_queue_depth', 'Requests waiting for a worker.', g.queueDepth);
-    gauge('ferkit_queue_limit', 'Most requests that may wait before 503.', g.queueLimit);
-    gauge('ferkit_in_flight', 'Requests being analysed by a worker.', g.inFlight);
-    gauge('ferkit_workers', 'Inference workers configured.', g.workers);
-    gauge('ferkit_workers_ready', 'Inference workers ready.', g.workersReady);
-    gauge('ferkit_worker_restarts_total', 'Workers replaced after a crash.', g.workerRestarts, 'counter');
-    gauge('ferkit_ws_connections', 'Open WebSocket streams.', g.wsConnections);
-    const mem = process.memoryUsage();
-    gauge('process_resident_memory_bytes', 'Resident set size in bytes.', mem.rss);
-    gauge('nodejs_heap_used_bytes', 'V8 heap used in bytes.', mem.heapUsed);
-    gauge(
-      'process_start_time_seconds',
-      'Start time of the process since the Unix epoch in seconds.',
-      Math.round(this.started / 1000),
-    );
-    const cpu = process.cpuUsage();
-    gauge(
-      'process_cpu_seconds_total',
-      'User and system CPU time in seconds.',
-      (cpu.user + cpu.system) / 1e6,
-      'counter',
-    );
-    return out.join('\n') + '\n';
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -1,15 +1,21 @@
 /**
- * A worker_threads pool for inference with a bounded queue:
+ * A pool of inference worker processes with a bounded queue:
  *  - each worker holds its own analyzer (threads=1), so N workers use N cores;
+ *  - workers are child processes, not worker threads, because the deadline must be able to stop
+ *    one at any point: terminating a worker *thread* while onnxruntime-node is inside a model call
+ *    aborts the whole server ("terminate called after throwing an instance of 'Napi::Error'",
+ *    reproduced in BENCHMARKS.md), while SIGKILL on a process is always safe;
  *  - a task waits in a FIFO of at most `queueLimit`; beyond that `run` throws BusyError (→ 503);
- *  - a task past its deadline rejects with TimeoutError (→ 504); a worker that stays stuck on it
- *    for `stuckMs` more is terminated and replaced;
+ *  - a task past its request deadline rejects with TimeoutError (→ 504) while the worker may finish it;
+ *  - a task that holds a worker longer than `deadlineMs` (the enforced limit on work per input) is
+ *    failed with DeadlineError (→ 504), and its worker is terminated and replaced, so one
+ *    pathological input cannot hold a core;
  *  - a worker that dies (crash, exit) fails its task with WorkerCrashError (→ 500) and is replaced.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../node/paths.js';
 import type { AnalysisResult } from '../pipeline/types.js';
 import type { AnalyzeTask, FromWorker, ModelInfo, WorkerConfig } from './protocol.js';
@@ -24,6 +30,13 @@ export class TimeoutError extends Error {
   readonly code = 'E_TIMEOUT';
   constructor(ms: number) {
     super(`analysis did not finish within ${ms} ms`);
+  }
+}
+/** A task stopped at the pool's deadline on worker time: its worker was terminated and replaced. */
+export class DeadlineError extends Error {
+  readonly code = 'E_TIMEOUT';
+  constructor(ms: number) {
+    super(`analysis stopped: it ran past the server's limit of ${ms} ms per request (the worker was replaced)`);
   }
 }
 export class WorkerCrashError extends Error {
@@ -57,10 +70,14 @@ export interface PoolOptions {
   size: number;
   queueLimit: number;
   config: WorkerConfig;
-  /** Kill a worker this long after its task timed out if it still has not answered (default 30 s). */
-  stuckMs?: number;
-  /** Worker script (default: dist/server/worker.js beside this module). */
-  script?: string | URL;
+  /**
+   * Longest time one task may hold a worker (wall clock from when the worker takes it, which on a
+   * worker with one thread is its CPU time unless the machine is oversubscribed). Past it the task
+   * fails with DeadlineError and the worker is terminated and replaced. Default 15 s; 0 = none.
+   */
+  deadlineMs?: number;
+  /** Worker script path (default: dist/server/worker.js beside this module). */
+  script?: string;
 }
 
 interface Pending {
@@ -75,16 +92,18 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
+  worker: ChildProcess;
   ready: boolean;
   current?: Pending;
-  stuckTimer?: NodeJS.Timeout;
+  deadlineTimer?: NodeJS.Timeout;
   retired?: boolean;
+  /** Resident memory of the worker process, as of its last message. */
+  rss?: number;
 }
 
-function defaultScript(): string | URL {
-  const sibling = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
+function defaultScript(): string {
+  const sibling = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(sibling)) return sibling;
   // running from src/ (vitest): use the compiled worker
   return join(packageRoot(), 'dist', 'server', 'worker.js');
 }
@@ -102,7 +121,9 @@ export class WorkerPool {
   completed = 0;
   rejectedBusy = 0;
   timedOut = 0;
-  private readonly script: string | URL;
+  /** Workers terminated because a task ran past `deadlineMs`. */
+  deadlineKills = 0;
+  private readonly script: string;
   private drainWaiters: (() => void)[] = [];
 
   constructor(private readonly o: PoolOptions) {
@@ -134,6 +155,12 @@ export class WorkerPool {
   }
   get queueLimit(): number {
     return this.o.queueLimit;
+  }
+  /** Resident memory of the live worker processes, in bytes (each as of its last message). */
+  get workersRss(): number {
+    let n = 0;
+    for (const s of this.slots) if (!s.retired) n += s.rss ?? 0;
+    return n;
   }
 
   /** Seconds a client should wait before retrying when the queue is full: about when the next slot frees. */
@@ -171,12 +198,17 @@ export class WorkerPool {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(this.script, { workerData: this.o.config, stdout: false, stderr: false });
+    // 'advanced' serialisation: typed arrays (image bytes) cross the IPC channel as such
+    const worker = fork(this.script, [JSON.stringify(this.o.config)], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     const slot: Slot = { worker, ready: false };
     this.slots.add(slot);
     return new Promise<void>((resolveReady, rejectReady) => {
       let initDone = false;
       worker.on('message', (m: FromWorker) => {
+        if (typeof m.rss === 'number') slot.rss = m.rss;
         if (m.type === 'ready') {
           initDone = true;
           slot.ready = true;
@@ -193,12 +225,13 @@ export class WorkerPool {
         }
       });
       worker.on('error', (e) => {
-        // an uncaught exception in the worker; 'exit' follows
-        slot.current && this.fail(slot.current, new WorkerCrashError(e.message));
+        // the process could not be spawned or signalled; 'exit' follows if it ran
+        if (slot.current) this.fail(slot.current, new WorkerCrashError(e.message));
       });
-      worker.on('exit', (code) => {
+      worker.on('exit', (exitCode, signal) => {
+        const code = exitCode ?? signal;
         this.slots.delete(slot);
-        if (slot.stuckTimer) clearTimeout(slot.stuckTimer);
+        if (slot.deadlineTimer) clearTimeout(slot.deadlineTimer);
         const cur = slot.current;
         slot.current = undefined;
         if (cur) this.fail(cur, new WorkerCrashError(`worker exited with code ${code} while analysing this request`));
@@ -226,12 +259,17 @@ export class WorkerPool {
   private assign(slot: Slot, p: Pending): void {
     slot.current = p;
     p.started = performance.now();
-    // Hand the worker its own copy of the bytes, transferred (not cloned again). Always a fresh
-    // copy: a Buffer from a socket may be a view of a pooled or non-detachable ArrayBuffer.
+    const deadline = this.o.deadlineMs ?? 15_000;
+    if (deadline > 0 && Number.isFinite(deadline)) {
+      slot.deadlineTimer = setTimeout(() => this.overDeadline(slot, p, deadline), deadline);
+      slot.deadlineTimer.unref();
+    }
+    // A plain Uint8Array of just the body (a Buffer may be a view of a larger pooled one); the
+    // pool keeps no reference once it is sent.
     const own = new Uint8Array(p.task.bytes);
     p.task = { ...p.task, bytes: new Uint8Array(0) };
     try {
-      slot.worker.postMessage({ type: 'analyze', id: p.id, task: { ...p.task, bytes: own } }, [own.buffer]);
+      slot.worker.send({ type: 'analyze', id: p.id, task: { ...p.task, bytes: own } });
     } catch (e) {
       slot.current = undefined;
       this.fail(p, new WorkerCrashError(`cannot send the task to the worker: ${(e as Error).message}`));
@@ -242,9 +280,9 @@ export class WorkerPool {
   private finish(slot: Slot, m: Extract<FromWorker, { type: 'result' | 'error' }>): void {
     const p = slot.current;
     slot.current = undefined;
-    if (slot.stuckTimer) {
-      clearTimeout(slot.stuckTimer);
-      slot.stuckTimer = undefined;
+    if (slot.deadlineTimer) {
+      clearTimeout(slot.deadlineTimer);
+      slot.deadlineTimer = undefined;
     }
     if (p && p.id === m.id) {
       const ms = performance.now() - (p.started ?? p.enqueued);
@@ -272,17 +310,25 @@ export class WorkerPool {
     this.timedOut++;
     const qi = this.queue.indexOf(p);
     if (qi >= 0) this.queue.splice(qi, 1);
+    // A task still running goes on until it answers or reaches deadlineMs: a client's short
+    // timeout must not be a way to make the server kill (and reload) workers.
     this.fail(p, new TimeoutError(ms));
-    // still running? give it stuckMs more, then replace the worker
-    for (const s of this.slots) {
-      if (s.current === p && !s.stuckTimer) {
-        s.stuckTimer = setTimeout(() => {
-          if (s.current === p) void s.worker.terminate();
-        }, this.o.stuckMs ?? 30_000);
-        s.stuckTimer.unref();
-      }
-    }
     this.checkDrained();
+  }
+
+  /**
+   * The task has held its worker for deadlineMs: fail it and kill the worker process (SIGKILL:
+   * native code in sharp or onnxruntime stops too); the 'exit' handler spawns the replacement.
+   */
+  private overDeadline(slot: Slot, p: Pending, ms: number): void {
+    slot.deadlineTimer = undefined;
+    if (slot.current !== p) return;
+    this.deadlineKills++;
+    // out of service from now on: neither ready nor busy while it dies and its replacement loads
+    slot.ready = false;
+    slot.current = undefined;
+    this.fail(p, new DeadlineError(ms));
+    slot.worker.kill('SIGKILL');
   }
 
   private dispatch(): void {
@@ -308,7 +354,11 @@ export class WorkerPool {
   private async retire(slot: Slot): Promise<void> {
     slot.retired = true;
     slot.ready = false;
-    await slot.worker.terminate();
+    if (slot.worker.exitCode === null && slot.worker.signalCode === null) {
+      const exited = new Promise((r) => slot.worker.once('exit', r));
+      slot.worker.kill('SIGKILL'); // idle (or closing): nothing of value is lost
+      await exited;
+    }
     this.slots.delete(slot);
   }
 }

@@ -37,8 +37,10 @@ export interface ModelInfo {
   threadsPerWorker: number;
 }
 
-export type FromWorker =
+/** Worker → server; `rss` is the worker process's resident memory when it sent the message. */
+export type FromWorker = (
   | { type: 'ready'; info: ModelInfo }
   | { type: 'init-error'; message: string }
   | { type: 'result'; id: number; result: AnalysisResult; image?: Uint8Array }
-  | { type: 'error'; id: number; code: string; message: string };
+  | { type: 'error'; id: number; code: string; message: string }
+) & { rss?: number };

@@ -1,86 +1,32 @@
-/** An inference worker: one analyzer (threads=1) per worker thread; decodes, analyses, annotates. */
-import { parentPort, workerData } from 'node:worker_threads';
-import sharp from 'sharp';
-import { FerkitError } from '../errors.js';
-import { createAnalyzer } from '../node/analyzer.js';
-import { decodeImageBytes } from '../node/decode.js';
-import { renderAnnotated } from '../node/render.js';
+/**
+ * An inference worker process, forked by pool.ts (its config as argv[2], tasks and answers over
+ * the IPC channel); the work itself is task-runner.ts.
+ */
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import { createTaskRunner, type TaskRunner } from './task-runner.js';
 
-if (!parentPort) throw new Error('ferkit server worker: must run in a worker thread');
-const port = parentPort;
-const config = workerData as WorkerConfig;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-// One thread per worker in every native library: the pool supplies the parallelism.
-sharp.concurrency(1);
-sharp.cache(false);
+const send = process.send?.bind(process);
+if (!send) throw new Error('ferkit server worker: must be forked with an IPC channel (by the server)');
+const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
+const post = (m: FromWorker) => send({ ...m, rss: process.memoryUsage.rss() });
+// The server decides when a worker stops: a Ctrl-C reaches the whole process group, and the
+// server's graceful shutdown still needs its workers to finish the requests in flight.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+// ...and a worker never outlives its server (killed, crashed): the IPC channel closes.
+process.on('disconnect', () => process.exit(0));
 
 async function main() {
-  let analyzer: Awaited<ReturnType<typeof createAnalyzer>>;
+  let runner: TaskRunner;
   try {
-    analyzer = await createAnalyzer({
-      detector: config.detector,
-      minFaceSize: config.minFaceSize,
-      scoreThreshold: config.scoreThreshold,
-      expressionModel: config.expressionModel,
-      maxPixels: config.maxPixels,
-      threads: 1,
-    });
+    runner = await createTaskRunner(config);
   } catch (e) {
     post({ type: 'init-error', message: (e as Error).message });
     return;
   }
-  const card = analyzer.expressionClassifier.card;
-  post({
-    type: 'ready',
-    info: {
-      detector:
-        analyzer.options.detector === 'haar'
-          ? 'haar: OpenCV frontal-face cascade'
-          : 'cnn: SSD MobileNetV1 (face-api, converted to ONNX)',
-      landmarks: '68-point iBUG landmarks (face-api landmark68 net, converted to ONNX)',
-      expression: {
-        name: card.name,
-        family: card.family,
-        inputSize: analyzer.expressionClassifier.size,
-        tta: analyzer.expressionClassifier.tta,
-        parameters: card.parameters,
-        metrics: card.metrics,
-      },
-      threadsPerWorker: 1,
-    },
-  });
-
-  port.on('message', async (msg: ToWorker) => {
-    if (msg.type !== 'analyze') return;
-    const { id, task } = msg;
-    try {
-      if (config.testHooks && task.delayMs) await new Promise((r) => setTimeout(r, task.delayMs));
-      if (config.testHooks && task.crash) {
-        // Simulate a native crash: the thread dies without answering.
-        process.exit(3);
-      }
-      const t = performance.now();
-      const image = await decodeImageBytes(task.bytes, 'request body', {
-        maxPixels: config.maxPixels,
-        maxBytes: config.maxBytes,
-      });
-      const result = await analyzer.analyzeImage(image, performance.now() - t);
-      let annotated: Uint8Array | undefined;
-      if (task.annotate) {
-        const buf = await renderAnnotated(image, result.faces, { format: task.annotate, quality: 90 });
-        annotated = new Uint8Array(buf.buffer, buf.byteOffset, buf.length).slice();
-      }
-      post({ type: 'result', id, result, image: annotated }, annotated ? [annotated.buffer as ArrayBuffer] : []);
-    } catch (e) {
-      post({
-        type: 'error',
-        id,
-        code: e instanceof FerkitError ? e.code : 'E_INTERNAL',
-        message: (e as Error).message ?? String(e),
-      });
-    }
+  post({ type: 'ready', info: runner.info });
+  process.on('message', async (msg: ToWorker) => {
+    if (msg.type === 'analyze') post(await runner.run(msg.id, msg.task));
   });
 }
 

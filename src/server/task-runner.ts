@@ -1,0 +1,72 @@
+/**
+ * What one inference worker does, apart from how its messages travel (worker.ts: a forked
+ * process): load one analyzer (threads=1), then decode, analyse and annotate each task, answering
+ * a result or an error with the library's code.
+ */
+import sharp from 'sharp';
+import { FerkitError } from '../errors.js';
+import { createAnalyzer } from '../node/analyzer.js';
+import { decodeImageBytes } from '../node/decode.js';
+import { renderAnnotated } from '../node/render.js';
+import type { AnalyzeTask, FromWorker, ModelInfo, WorkerConfig } from './protocol.js';
+
+export interface TaskRunner {
+  info: ModelInfo;
+  run(id: number, task: AnalyzeTask): Promise<Extract<FromWorker, { type: 'result' | 'error' }>>;
+}
+
+export async function createTaskRunner(config: WorkerConfig): Promise<TaskRunner> {
+  // One thread per worker in every native library: the pool supplies the parallelism.
+  sharp.concurrency(1);
+  sharp.cache(false);
+  const analyzer = await createAnalyzer({
+    detector: config.detector,
+    minFaceSize: config.minFaceSize,
+    scoreThreshold: config.scoreThreshold,
+    expressionModel: config.expressionModel,
+    maxPixels: config.maxPixels,
+    threads: 1,
+  });
+  const card = analyzer.expressionClassifier.card;
+  const info: ModelInfo = {
+    detector:
+      analyzer.options.detector === 'haar'
+        ? 'haar: OpenCV frontal-face cascade'
+        : 'cnn: SSD MobileNetV1 (face-api, converted to ONNX)',
+    landmarks: '68-point iBUG landmarks (face-api landmark68 net, converted to ONNX)',
+    expression: {
+      name: card.name,
+      family: card.family,
+      inputSize: analyzer.expressionClassifier.size,
+      tta: analyzer.expressionClassifier.tta,
+      parameters: card.parameters,
+      metrics: card.metrics,
+    },
+    threadsPerWorker: 1,
+  };
+  return {
+    info,
+    async run(id, task) {
+      try {
+        if (config.testHooks && task.delayMs) await new Promise((r) => setTimeout(r, task.delayMs));
+        // Simulate a native crash: the worker dies without answering.
+        if (config.testHooks && task.crash) process.exit(3);
+        const t = performance.now();
+        const image = await decodeImageBytes(task.bytes, 'request body', {
+          maxPixels: config.maxPixels,
+          maxBytes: config.maxBytes,
+        });
+        const result = await analyzer.analyzeImage(image, performance.now() - t);
+        let annotated: Uint8Array | undefined;
+        if (task.annotate) {
+          const buf = await renderAnnotated(image, result.faces, { format: task.annotate, quality: 90 });
+          annotated = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+        }
+        return { type: 'result', id, result, image: annotated };
+      } catch (e) {
+        const code = e instanceof FerkitError ? e.code : 'E_INTERNAL';
+        return { type: 'error', id, code, message: (e as Error).message ?? String(e) };
+      }
+    },
+  };
+}

@@ -189,7 +189,9 @@ describe('ferkit bench afw CLI', () => {
     try {
       expect(await runAfwBench(['--data', '/nonexistent/afw'])).toBe(0);
       expect(log.join('\n')).toContain('skipped');
-      expect(await runAfwBench(['--detector', 'dlib'])).toBe(2);
+      expect(await runAfwBench(['--detector', 'hog'])).toBe(2);
+      expect(await runAfwBench(['--landmarks', 'dlob'])).toBe(2);
+      expect(await runAfwBench(['--detector', 'dlib', '--dlib-upsample', '1.5'])).toBe(2);
       expect(await runAfwBench(['--sizes', '512,abc'])).toBe(2);
       expect(await runAfwBench(['--help'])).toBe(0);
       expect(log.at(-1)).toBe(AFW_BENCH_HELP);
@@ -234,7 +236,7 @@ describe('ferkit bench afw CLI', () => {
         expect(section).toMatch(/^1 photos, \d+ annotated faces \(/m);
         expect(section).toContain('| detector | faces | detections | recall IoU≥0.5 |');
         expect(section).toMatch(/^\| cnn@\d+[^|]* \| \d+ \| \d+ \| [\d.]+% \|/m);
-        expect(section).toContain('| detector | landmark faces | mean NME |');
+        expect(section).toContain('| detector + landmarks | landmark faces | mean NME |');
         expect(section).toContain('Box calibration');
       } finally {
         await rm(dir, { recursive: true, force: true });

@@ -63,7 +63,7 @@ describe('createAnalyzer / analyze', () => {
 
   it('rejects bad options with the field named', async () => {
     await expect(createAnalyzer({ scoreThreshold: 2 })).rejects.toThrow(/options.scoreThreshold/);
-    await expect(createAnalyzer({ detector: 'dlib' as 'cnn' })).rejects.toThrow(/options.detector/);
+    await expect(createAnalyzer({ detector: 'hog' as 'cnn' })).rejects.toThrow(/options.detector/);
     await expect(createAnalyzer({ expressionModel: '/nonexistent/model.onnx' })).rejects.toMatchObject({
       code: 'E_MODEL',
     });

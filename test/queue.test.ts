@@ -42,7 +42,7 @@ describe('queue: clear errors without Redis', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--redis: unsupported scheme "http:"/);
     expect((await cli(['queue', 'add', 'x.jpg', '--bogus'])).code).toBe(2);
-    expect((await cli(['queue', 'add', 'x.jpg', '--detector', 'dlib'])).stderr).toMatch(/--detector: expected one of/);
+    expect((await cli(['queue', 'add', 'x.jpg', '--detector', 'hog'])).stderr).toMatch(/--detector: expected one of/);
     expect((await cli(['queue', 'results'])).stderr).toMatch(/--out FILE is required/);
     expect((await cli(['queue', 'frobnicate'])).code).toBe(2);
     expect((await cli(['worker', '--concurrency', '0'])).code).toBe(2);

@@ -176,7 +176,8 @@ describe.skipIf(!hasFfmpeg)('ferkit video', () => {
     expect(meta.width).toBeGreaterThanOrEqual(1000);
 
     // `ferkit camera --input` takes the same path: one JSON line per frame with the same tracked faces
-    const cam = await runQuiet(camera, ['--input', clip]);
+    // (camera follows faces between detections by default; --detect-every 1 detects on every frame as video does)
+    const cam = await runQuiet(camera, ['--input', clip, '--detect-every', '1']);
     expect(cam.code).toBe(0);
     const lines = cam.stdout
       .trim()

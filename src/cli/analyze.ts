@@ -2,12 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { FerkitError } from '../errors.js';
-import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { createAnalyzer } from '../node/analyzer.js';
 import { expandInputs } from '../node/inputs.js';
 import { renderAnnotated } from '../node/render.js';
 import { type OutputFormat, ResultWriter, toOutput } from '../pipeline/records.js';
-import { ANALYSIS_ARGS, parseAnalysisOptions } from './analysis-options.js';
+import { ANALYSIS_ARGS, analysisHelp, parseAnalysisOptions } from './analysis-options.js';
 import { type Command, errorMessage, parseChoice, parseCommandArgs, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
 
@@ -24,13 +23,7 @@ Options:
   --annotate                write annotated images (box, 68 points, probability bars)
                             into --out (default ./ferkit-annotated)
   --jpeg                    annotated images as JPEG instead of PNG
-  --detector cnn|haar       face detector: cnn = SSD MobileNetV1 (default),
-                            haar = OpenCV's frontal-face Haar cascade (the paper's)
-  --min-face PX             ignore faces smaller than PX pixels (default 24)
-  --threshold S             detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
-  --model NAME|PATH         expression model (default ${DEFAULT_EXPRESSION_MODEL}; see 'ferkit models')
-  --tta none|flip           test-time augmentation (default: the model card's)
-  --threads N               inference threads (default: all cores)
+${analysisHelp(28)}
   --timings                 include per-stage milliseconds in each result
   -h, --help                this help
 

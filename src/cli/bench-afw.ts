@@ -12,7 +12,12 @@ import { errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } 
 
 /** The suite's options (--help), without the BENCHMARKS.md ones that every suite shares. */
 export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKIT_DATA/afw, else ../shared/data/afw)
-  --detector cnn|haar|all detectors to run (default all)
+  --detector cnn|haar|dlib|all
+                          detectors to run (default all)
+  --landmarks faceapi|dlib|all
+                          68-point model(s) on each detector's boxes (default faceapi);
+                          dlib's predictor gets each detector's boxes mapped to its convention
+  --dlib-upsample N       dlib detector: upsample N times first (default 1, as dlib)
   --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
                           e.g. 512,448,384,320
   --score X               cnn score threshold (default: the detector's, 0.5 at 512, 0.3 below)
@@ -43,6 +48,8 @@ export async function runAfwBench(argv: string[]): Promise<number> {
     return parseCommandArgs(args, {
       data: { type: 'string' },
       detector: { type: 'string' },
+      landmarks: { type: 'string' },
+      'dlib-upsample': { type: 'string' },
       sizes: { type: 'string' },
       score: { type: 'string' },
       limit: { type: 'string' },
@@ -70,7 +77,12 @@ export async function runAfwBench(argv: string[]): Promise<number> {
   let limit: number | undefined;
   let threads: number;
   try {
-    const which = parseChoice(values.detector, '--detector', ['cnn', 'haar', 'all'] as const) ?? 'all';
+    const which = parseChoice(values.detector, '--detector', ['cnn', 'haar', 'dlib', 'all'] as const) ?? 'all';
+    const landmarkKinds = ((l) => (l === 'all' ? (['faceapi', 'dlib'] as const) : [l]))(
+      parseChoice(values.landmarks, '--landmarks', ['faceapi', 'dlib', 'all'] as const) ?? 'faceapi',
+    );
+    const upsample = parseNumber(values['dlib-upsample'], '--dlib-upsample', 0, 8) ?? 1;
+    if (!Number.isInteger(upsample)) throw new UsageError('--dlib-upsample: expected an integer');
     const sizes = (values.sizes ?? String(SSD_DEFAULT_INPUT_SIZE)).split(',').map((s) => {
       const n = parseNumber(s.trim(), '--sizes', 64, 1024);
       if (n === undefined || !Number.isInteger(n))
@@ -81,17 +93,19 @@ export async function runAfwBench(argv: string[]): Promise<number> {
     limit = parseNumber(values.limit, '--limit', 1, 1e6);
     if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit: expected an integer');
     threads = parseNumber(values.threads, '--threads', 0, 64) ?? 1;
-    specs = [];
-    if (which !== 'haar') {
+    const detectorSpecs: AfwDetectorSpec[] = [];
+    if (which === 'cnn' || which === 'all') {
       for (const inputSize of [...new Set(sizes)]) {
-        specs.push({
+        detectorSpecs.push({
           kind: 'cnn',
           inputSize,
           detectOptions: score === undefined ? undefined : { scoreThreshold: score },
         });
       }
     }
-    if (which !== 'cnn') specs.push({ kind: 'haar' });
+    if (which === 'haar' || which === 'all') detectorSpecs.push({ kind: 'haar' });
+    if (which === 'dlib' || which === 'all') detectorSpecs.push({ kind: 'dlib', upsample });
+    specs = landmarkKinds.flatMap((landmarks) => detectorSpecs.map((d) => ({ ...d, landmarks })));
   } catch (e) {
     console.error(`ferkit bench afw: ${errorMessage(e)}\n\n${AFW_BENCH_HELP}`);
     return 2;

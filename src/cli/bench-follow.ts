@@ -32,7 +32,7 @@ export const FOLLOW_OPTIONS = `  VIDEO...                videos (default: every 
 export const FOLLOW_BENCH_HELP = `Usage: ferkit bench follow [VIDEO...] [options]
 
 Landmark following, as \`ferkit video --detect-every N\` and \`ferkit camera --detect-every N\`
-use it (default N = ${DEFAULT_DETECT_EVERY}): the face detector runs on every Nth frame only and faces are
+use it (default N = ${DEFAULT_DETECT_EVERY.video} for files, ${DEFAULT_DETECT_EVERY.camera} for the camera): the face detector runs on every Nth frame only and faces are
 followed by their 68 points in between. For each N: frames/s of analysis and speed-up over N = 1
 (side by side in one run), and agreement with N = 1 — faces matched at IoU ≥ 0.5 (recall,
 precision), mean IoU of matched boxes, and the share of matched faces with the same label.

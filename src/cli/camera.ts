@@ -7,6 +7,7 @@ import { decodeFrames, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { latestFrames, writeFileAtomic } from '../video/live.js';
 import { analyzeFrames, trackedToJson } from '../video/process.js';
 import { formatSummary, SummaryBuilder, summaryPathFor, TimelineWriter, writeSummary } from '../video/timeline.js';
+import { analysisHelp } from './analysis-options.js';
 import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { DEFAULT_DETECT_EVERY, parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
 
@@ -34,7 +35,7 @@ Options:
                          like a live camera
   --every N              analyse every Nth frame (default 1)
   --detect-every N       of the analysed frames, run the face detector on every Nth and
-                         follow faces by their 68 points in between (default ${DEFAULT_DETECT_EVERY})
+                         follow faces by their 68 points in between (default ${DEFAULT_DETECT_EVERY.camera})
   --smooth ALPHA         EMA weight of the newest frame, 0 < ALPHA ≤ 1 (default 0.4)
   --frames N             stop after N frames
   --duration S           stop after S seconds
@@ -43,11 +44,7 @@ Options:
                          FILE in an auto-refreshing viewer (e.g. 'feh -R 0.2 FILE')
   --timeline FILE        the timeline (CSV, or JSON by extension) + FILE.summary.json
   --plot FILE.png        timeline chart
-  --detector cnn|haar    face detector (default cnn)
-  --min-face PX          ignore faces smaller than PX pixels (default 24)
-  --threshold S          detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
-  --model NAME|PATH      expression model
-  --threads N            inference threads (default: all cores)
+${analysisHelp(25)}
   -h, --help             this help
 
 Examples:
@@ -84,7 +81,7 @@ const command: Command = {
     if (values.device && values.input) throw new UsageError('give --device or --input, not both');
     const size = parseSize(values.size);
     const fps = parseNumber(values.fps, '--fps', 0.1, 240);
-    const { every, detectEvery, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
+    const { every, detectEvery, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values, 'camera');
     const maxFrames = parseNumber(values.frames, '--frames', 1);
     const maxSeconds = parseNumber(values.duration, '--duration', 0.001);
     if (values.preview && !/\.(jpe?g|png)$/i.test(values.preview))

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FerkitError } from '../errors.js';
-import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { type OutputFormat, ResultWriter } from '../pipeline/records.js';
 import { openQueue, type QueueClient } from '../queue/client.js';
 import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_URL } from '../queue/connection.js';
@@ -11,7 +10,7 @@ import { expandQueueInputs } from '../queue/inputs.js';
 import { DEFAULT_RETRY, jobAnalysisOptions } from '../queue/jobs.js';
 import { type QueueStatus, queueStatus } from '../queue/status.js';
 import { isVideoRecord, videoCsvRows } from '../queue/video-record.js';
-import { ANALYSIS_ARGS, parseAnalysisOptions } from './analysis-options.js';
+import { ANALYSIS_ARGS, analysisHelp, parseAnalysisOptions } from './analysis-options.js';
 import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 import { parseTrackingOptions } from './tracking-options.js';
@@ -32,11 +31,7 @@ URLs, videos ffprobe cannot read); the exit code is 1 when any was refused.
 
 Options:
 ${CONNECTION_HELP}
-  --detector cnn|haar       face detector (default cnn)
-  --min-face PX             ignore faces smaller than PX pixels (default 24)
-  --threshold S             detector confidence 0..1 (default: the detector's)
-  --model NAME|PATH         expression model (default ${DEFAULT_EXPRESSION_MODEL}; workers must have it)
-  --tta none|flip           test-time augmentation (default: the model card's)
+${analysisHelp(28, ['threads'])}
   --every N                 videos: analyse every Nth frame (default 1)
   --smooth ALPHA            videos: tracker EMA weight 0 < ALPHA ≤ 1 (default 0.4)
   --segment S               videos: seconds per segment job (default 10; 0 = one job per video)
@@ -112,7 +107,7 @@ async function add(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('no inputs given');
   if (values.threads !== undefined) throw new UsageError('--threads is a worker option (ferkit worker --threads)');
   const analysis = jobAnalysisOptions(parseAnalysisOptions(values));
-  const { every, smoothing } = parseTrackingOptions({ every: values.every, smooth: values.smooth });
+  const { every, smoothing } = parseTrackingOptions({ every: values.every, smooth: values.smooth }, 'video');
   const segmentSeconds = parseNumber(values.segment, '--segment', 0, 86_400) ?? 10;
   const attempts = parseNumber(values.attempts, '--attempts', 1, 100) ?? DEFAULT_RETRY.attempts;
   const backoffMs = parseNumber(values.backoff, '--backoff', 0, 3_600_000) ?? DEFAULT_RETRY.backoffMs;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { createServer, SERVER_DEFAULTS } from '../server/app.js';
-import { type Command, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
+import { ANALYSIS_ARGS, type AnalysisValues, analysisHelp, parseAnalysisOptions } from './analysis-options.js';
+import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
 
 const help = `Usage: ferkit serve [options]
 
@@ -40,16 +41,20 @@ Options:
   --max-bytes B       largest request body (default ${SERVER_DEFAULTS.maxBytes})
   --max-pixels P      largest image in pixels (default ${SERVER_DEFAULTS.maxPixels})
   --grace MS          longest a graceful shutdown may take before exit 1 (default 30000)
-  --detector cnn|haar face detector (default cnn)
-  --min-face PX       ignore faces smaller than PX pixels (default 24)
-  --threshold S       detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
-  --model NAME|PATH   expression model
+${analysisHelp(22, ['threads'])}
   --log               log each request (JSON lines on stdout)
   -h, --help          this help
 
 Example:
   ferkit serve --port 8080 &
   curl -s --data-binary @photo.jpg -H 'Content-Type: image/jpeg' localhost:8080/v1/analyze`;
+
+/** The analysis flags; --threads is refused: each worker runs one inference thread (--workers sets the parallelism). */
+function serverAnalyzerOptions(values: AnalysisValues) {
+  if (values.threads !== undefined) throw new UsageError('--threads: not for serve; use --workers (one thread each)');
+  const { threads: _threads, ...analyzer } = parseAnalysisOptions(values);
+  return analyzer;
+}
 
 const command: Command = {
   name: 'serve',
@@ -66,10 +71,7 @@ const command: Command = {
       'max-bytes': { type: 'string' },
       'max-pixels': { type: 'string' },
       grace: { type: 'string' },
-      detector: { type: 'string' },
-      'min-face': { type: 'string' },
-      threshold: { type: 'string' },
-      model: { type: 'string' },
+      ...ANALYSIS_ARGS,
       log: { type: 'boolean' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -89,10 +91,7 @@ const command: Command = {
       deadlineMs: int(values['deadline-ms'], '--deadline-ms', 0, 3_600_000),
       maxBytes: int(values['max-bytes'], '--max-bytes', 1, 2 ** 31),
       maxPixels: int(values['max-pixels'], '--max-pixels', 1, 1e9),
-      detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
-      minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
-      scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
-      expressionModel: values.model,
+      analyzer: serverAnalyzerOptions(values),
       logger: values.log === true,
       testHooks: process.env.FERKIT_SERVER_TEST_HOOKS === '1',
     });

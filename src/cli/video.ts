@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FerkitError } from '../errors.js';
-import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { createAnalyzer } from '../node/analyzer.js';
 import { ChartData, writeTimelineChart } from '../video/chart.js';
 import { decodeFrames, encodeFrames, type FrameEncoder, probeVideo, requireFfmpeg } from '../video/ffmpeg.js';
 import { analyzeFrames, annotateFrame } from '../video/process.js';
 import { formatSummary, SummaryBuilder, summaryPathFor, TimelineWriter, writeSummary } from '../video/timeline.js';
+import { analysisHelp } from './analysis-options.js';
 import { type Command, parseCommandArgs, parseNumber, UsageError } from './command.js';
 import { ProgressBar } from './progress.js';
 import { DEFAULT_DETECT_EVERY, parseTrackingOptions, TRACKING_ARGS } from './tracking-options.js';
@@ -32,14 +32,10 @@ Options:
                           the last result in the annotated video
   --detect-every N        of the analysed frames, run the face detector on every Nth
                           and follow faces by their 68 points in between (default
-                          ${DEFAULT_DETECT_EVERY}; 1 = detect on every analysed frame)
+                          ${DEFAULT_DETECT_EVERY.video}; 1 = detect on every analysed frame)
   --smooth ALPHA          EMA weight of the newest frame, 0 < ALPHA ≤ 1 (default 0.4;
                           1 = no smoothing)
-  --detector cnn|haar     face detector (default cnn)
-  --min-face PX           ignore faces smaller than PX pixels (default 24)
-  --threshold S           detector confidence 0..1 (default: the detector's, 0.3 for the SSD)
-  --model NAME|PATH       expression model (default ${DEFAULT_EXPRESSION_MODEL})
-  --threads N             inference threads (default: all cores)
+${analysisHelp(26)}
   --crf N                 x264 quality, lower is better (default 20)
   --no-audio              do not copy the input's audio
   -h, --help              this help
@@ -64,7 +60,7 @@ const command: Command = {
     if (positionals.length !== 1)
       throw new UsageError(positionals.length ? 'expected exactly one input video' : 'no input video given');
     const input = positionals[0];
-    const { every, detectEvery, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values);
+    const { every, detectEvery, smoothing, analyzer: analyzerOptions } = parseTrackingOptions(values, 'video');
     const crf = parseNumber(values.crf, '--crf', 0, 51);
     if (values.out && resolve(values.out) === resolve(input)) throw new UsageError('--out must not be the input file');
 

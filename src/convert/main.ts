@@ -17,6 +17,7 @@
  * face-api source files, and the .onnx file still has the sha256 the card records (ensureModel() in
  * ./model-cache.ts, which also writes the files).
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SSD_DEFAULT_INPUT_SIZE, SSD_IO, ssdDefaultScoreThreshold } from '../detect/ssd.js';
@@ -24,6 +25,8 @@ import { ssdAnchorCount } from '../detect/ssd-anchors.js';
 import { checkTinyInputSize } from '../detect/tiny.js';
 import { FerkitError } from '../errors.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
+import { ensureDlibHogModel } from '../node/dlib-hog-extract.js';
+import { DLIB_INCLUDE_DIR } from '../node/dlib-native.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
 import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
 import { tinySpec } from './faceapi-tiny.js';
@@ -232,6 +235,18 @@ async function cli(argv: string[]): Promise<number> {
     console.log(`models ready in ${paths.dir} (${Math.round(performance.now() - t0)} ms)`);
     const all = [...Object.values(paths.ssdBySize), paths.landmark68, ...Object.values(paths.tinyBySize)];
     for (const f of all) console.log(`  ${f.model}\n  ${f.card}`);
+    // dlib's HOG detector (--detector dlib) is extracted from Debian's libdlib-dev headers: a one-time
+    // ~12 s C++ build, done here when the headers are installed so the first use does not pay it.
+    if (existsSync(DLIB_INCLUDE_DIR)) {
+      const t1 = performance.now();
+      console.log(
+        `dlib HOG detector ready: ${await ensureDlibHogModel({ force })} (${Math.round(performance.now() - t1)} ms)`,
+      );
+    } else {
+      console.log(
+        'dlib HOG detector: skipped (for --detector dlib: apt-get install g++ libdlib-dev libblas-dev liblapack-dev)',
+      );
+    }
     return 0;
   } catch (e) {
     console.error(e instanceof FerkitError ? `${e.code}: ${e.message}` : e);

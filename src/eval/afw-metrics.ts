@@ -128,6 +128,8 @@ export interface AfwImageResult {
   landmarks: (Point[] | null)[];
   /** Detector time for this photo, ms. */
   detectMs: number;
+  /** Landmark model time for this photo's matched faces, ms (0 when none ran). */
+  landmarkMs?: number;
 }
 
 export interface AfwDetectorSummary {
@@ -143,6 +145,8 @@ export interface AfwDetectorSummary {
   nme: { faces: number; mean: number; median: number; under008: number; under010: number };
   /** Median detector ms per photo. */
   detectMsMedian: number;
+  /** Median over photos with landmarked faces of the landmark model's ms per face (NaN when none ran). */
+  landmarkMsPerFaceMedian: number;
 }
 
 /** Every metric of one detector from its per-photo results (photos in AFW order: index parity = fold). */
@@ -219,5 +223,14 @@ export function summarizeAfw(
       under010: errors.length ? errors.filter((e) => e < 0.1).length / errors.length : 0,
     },
     detectMsMedian: medianOf(results.map((r) => r.detectMs)),
+    landmarkMsPerFaceMedian: landmarkMsPerFace(results),
   };
+}
+
+function landmarkMsPerFace(results: readonly AfwImageResult[]): number {
+  const perFace = results.flatMap((r) => {
+    const n = r.landmarks.filter((p) => p !== null).length;
+    return n > 0 && r.landmarkMs !== undefined ? [r.landmarkMs / n] : [];
+  });
+  return perFace.length ? medianOf(perFace) : Number.NaN;
 }

@@ -23,12 +23,12 @@ export function formatAfwMarkdown(report: AfwReport): string {
   }
   lines.push(
     '',
-    '| detector | landmark faces | mean NME | median NME | NME < 0.08 | NME < 0.10 |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| detector + landmarks | landmark faces | mean NME | median NME | NME < 0.08 | NME < 0.10 | landmark ms/face (median) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of report.summaries) {
     lines.push(
-      `| ${s.label} | ${s.nme.faces} | ${num(s.nme.mean, 4)} | ${num(s.nme.median, 4)} | ${pct(s.nme.under008)} | ${pct(s.nme.under010)} |`,
+      `| ${s.label} | ${s.nme.faces} | ${num(s.nme.mean, 4)} | ${num(s.nme.median, 4)} | ${pct(s.nme.under008)} | ${pct(s.nme.under010)} | ${num(s.landmarkMsPerFaceMedian, 2)} |`,
     );
   }
   lines.push('', 'Box calibration (detector box → landmark box; fitted on all photos, for reference):', '');

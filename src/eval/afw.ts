@@ -35,8 +35,9 @@ import { pointsBox } from '../image/ops.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import { decodeImage } from '../node/decode.js';
 import { createDlibHogDetector } from '../node/dlib-hog.js';
+import { createDlibLandmarks, loadDlibShapePredictor } from '../node/dlib-shape.js';
 import { nodeRuntime } from '../node/runtime.js';
-import { createFaceDetector, createLandmarks } from '../node/stages.js';
+import { createFaceDetector, createLandmarks, type LandmarkKind } from '../node/stages.js';
 import type { Point } from '../types.js';
 import { type AfwDetectorSummary, type AfwImageResult, byTolerance, matchBoxes, summarizeAfw } from './afw-metrics.js';
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +95,9 @@ export interface AfwDetectorSpec {
   inputSize?: number;
   /** Detection options (cnn default: the SSD defaults, score > 0.5). */
   detectOptions?: DetectOptions;
-  /** Table label; default `cnn@<size> score>X` / `haar`. */
+  /** The 68-point model run on this detector's boxes: 'faceapi' (default) or 'dlib' (boxes mapped to dlib's convention). */
+  landmarks?: LandmarkKind;
+  /** Table label; default `cnn@<size> score>X` / `haar` / `dlib up1`, plus ` + dlib landmarks` for dlib's. */
   label?: string;
 }
 
@@ -124,10 +127,11 @@ export interface AfwReport {
 /** `cnn@<size> score>X` (X: the given or the size's default threshold) or `haar`, unless spec.label. */
 export function detectorLabel(spec: AfwDetectorSpec): string {
   if (spec.label) return spec.label;
-  if (spec.kind === 'haar') return 'haar';
-  if (spec.kind === 'dlib') return `dlib up${spec.upsample ?? 1}`;
+  const landmarks = spec.landmarks === 'dlib' ? ' + dlib landmarks' : '';
+  if (spec.kind === 'haar') return `haar${landmarks}`;
+  if (spec.kind === 'dlib') return `dlib up${spec.upsample ?? 1}${landmarks}`;
   const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
-  return `cnn@${size} score>${spec.detectOptions?.scoreThreshold ?? ssdDefaultScoreThreshold(size)}`;
+  return `cnn@${size} score>${spec.detectOptions?.scoreThreshold ?? ssdDefaultScoreThreshold(size)}${landmarks}`;
 }
 
 async function openDetector(spec: AfwDetectorSpec, threads: number): Promise<FaceDetector> {
@@ -153,11 +157,25 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
   if (dup) throw new Error(`AFW: detector label ${dup} given twice`);
   const detectors: FaceDetector[] = [];
-  let landmarkModel: LandmarkModel | null = null;
+  const landmarkModels: (LandmarkModel | null)[] = [];
   const results: AfwImageResult[][] = options.detectors.map(() => []);
   try {
     for (const spec of options.detectors) detectors.push(await openDetector(spec, threads));
-    if (options.landmarks !== false) landmarkModel = await createLandmarks(nodeRuntime, { threads });
+    if (options.landmarks !== false) {
+      // One face-api model serves every detector; dlib's predictor is loaded once (~100 MB) and
+      // wrapped per detector, so each maps its own boxes to dlib's convention.
+      const faceapi = options.detectors.some((s) => s.landmarks !== 'dlib')
+        ? await createLandmarks(nodeRuntime, { threads })
+        : null;
+      const dlibModel = options.detectors.some((s) => s.landmarks === 'dlib') ? await loadDlibShapePredictor() : null;
+      for (const spec of options.detectors) {
+        landmarkModels.push(
+          spec.landmarks === 'dlib' && dlibModel
+            ? await createDlibLandmarks({ model: dlibModel, boxes: spec.kind })
+            : faceapi,
+        );
+      }
+    }
     for (let i = 0; i < truth.length; i++) {
       const t = truth[i];
       const image = await decodeImage(join(options.dir, t.file));
@@ -177,16 +195,19 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
           byTolerance(),
         );
         const boxes = match.flatMap((j) => (j >= 0 ? [detections[j].box] : []));
+        const landmarkModel = landmarkModels[d] ?? null;
+        const t1 = performance.now();
         const points = landmarkModel && boxes.length ? await landmarkModel.detect(image, boxes) : [];
+        const landmarkMs = performance.now() - t1;
         let k = 0;
         const landmarks = match.map((j) => (j >= 0 && landmarkModel ? (points[k++] ?? null) : null));
-        results[d].push({ file: t.file, gt: gts[i], detections, landmarks, detectMs });
+        results[d].push({ file: t.file, gt: gts[i], detections, landmarks, detectMs, landmarkMs });
       }
       if ((i + 1) % 25 === 0) options.log?.(`AFW: ${i + 1}/${truth.length} photos`);
     }
   } finally {
     for (const d of detectors) await d.dispose();
-    await landmarkModel?.dispose();
+    for (const m of new Set(landmarkModels)) await m?.dispose();
   }
   const summaries = labels.map((label, d) => summarizeAfw(label, results[d], truth));
   for (const s of summaries) {

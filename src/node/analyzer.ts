@@ -5,6 +5,7 @@
  *   const result = await analyzer.analyze('photo.jpg');
  *   await analyzer.dispose();
  */
+import { DLIB_HOG_MAX_UPSAMPLE } from '../detect/dlib-hog/options.js';
 import { FerkitError } from '../errors.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
 import { stripUndefined } from '../options.js';
@@ -15,11 +16,31 @@ import type { RgbImage } from '../types.js';
 import { type DecodeOptions, decodeImage, type ImageInput } from './decode.js';
 import { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './expression-model.js';
 import { nodeRuntime } from './runtime.js';
-import { createFaceDetector, createLandmarks, type DetectorKind } from './stages.js';
+import {
+  createFaceDetector,
+  createLandmarks,
+  DETECTOR_KINDS,
+  type DetectorKind,
+  LANDMARK_KINDS,
+  type LandmarkKind,
+} from './stages.js';
 
 export interface AnalyzerOptions {
-  /** Face detector: 'cnn' (SSD MobileNetV1, default) or 'haar' (OpenCV's frontal-face cascade, as in the paper). */
+  /**
+   * Face detector: 'cnn' (SSD MobileNetV1, default), 'haar' (OpenCV's frontal-face cascade) or
+   * 'dlib' (dlib's HOG detector, get_frontal_face_detector) — the paper used the last two.
+   */
   detector?: DetectorKind;
+  /**
+   * 68-point model: 'faceapi' (face-api's FaceLandmark68Net, default) or 'dlib' (dlib's shape
+   * predictor, as in the paper; Debian's libdlib-data). dlib's gets each detector's boxes mapped to
+   * dlib's box convention first (src/landmarks/dlib-box-mapping.ts).
+   */
+  landmarks?: LandmarkKind;
+  /** dlib detector only: times the image is upsampled before detecting, 0..8 (default 1, like dlib's `detector(img, 1)`). */
+  dlibUpsample?: number;
+  /** dlib landmarks only: the shape predictor file (default /usr/share/dlib/shape_predictor_68_face_landmarks.dat). */
+  shapePredictorPath?: string;
   /**
    * Minimum detector confidence, 0..1. Default: the detector's own (0.3 for the 320-px SSD, whose
    * scores on small faces run lower than face-api's 512-px original; Haar keeps its neighbour rule).
@@ -43,6 +64,7 @@ export interface AnalyzerOptions {
 
 export const ANALYZER_DEFAULTS = {
   detector: 'cnn',
+  landmarks: 'faceapi',
   minFaceSize: 24,
   maxFaces: 100,
   expressionModel: DEFAULT_EXPRESSION_MODEL,
@@ -73,8 +95,14 @@ export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Ana
   const model = await loadExpressionModel(opts.expressionModel);
   const sessionOptions = { threads: opts.threads };
   const [detector, landmarks, classifier] = await Promise.all([
-    createFaceDetector(opts.detector, nodeRuntime, sessionOptions, opts.cascadePath),
-    createLandmarks(nodeRuntime, sessionOptions),
+    createFaceDetector(opts.detector, nodeRuntime, sessionOptions, {
+      cascadePath: opts.cascadePath,
+      dlibUpsample: opts.dlibUpsample,
+    }),
+    createLandmarks(nodeRuntime, sessionOptions, opts.landmarks, {
+      detector: opts.detector,
+      shapePredictorPath: opts.shapePredictorPath,
+    }),
     ExpressionClassifier.create(nodeRuntime, model.bytes, model.card, model.path, { tta: opts.tta, ...sessionOptions }),
   ]);
   const stages: PipelineStages = { detector, landmarks, classifier };
@@ -115,8 +143,17 @@ function validateOptions(o: AnalyzerOptions): void {
   const bad = (field: string, why: string) => {
     throw new FerkitError('E_INPUT', `options.${field}: ${why}`);
   };
-  if (o.detector !== 'cnn' && o.detector !== 'haar')
-    bad('detector', `expected "cnn" or "haar", got ${JSON.stringify(o.detector)}`);
+  const oneOf = (field: 'detector' | 'landmarks', choices: readonly string[]) => {
+    if (!choices.includes(o[field] as string))
+      bad(field, `expected ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(o[field])}`);
+  };
+  oneOf('detector', DETECTOR_KINDS);
+  oneOf('landmarks', LANDMARK_KINDS);
+  if (
+    o.dlibUpsample !== undefined &&
+    !(Number.isInteger(o.dlibUpsample) && o.dlibUpsample >= 0 && o.dlibUpsample <= DLIB_HOG_MAX_UPSAMPLE)
+  )
+    bad('dlibUpsample', `expected an integer in [0, ${DLIB_HOG_MAX_UPSAMPLE}], got ${o.dlibUpsample}`);
   if (o.scoreThreshold !== undefined && !(o.scoreThreshold >= 0 && o.scoreThreshold <= 1))
     bad('scoreThreshold', 'must be between 0 and 1');
   if (!(o.minFaceSize! >= 0)) bad('minFaceSize', 'must be ≥ 0');

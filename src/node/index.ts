@@ -45,6 +45,19 @@ export {
   type ImageInput,
   type RawPixels,
 } from './decode.js';
+export {
+  createDlibHogDetector,
+  type DlibHogDetectorOptions,
+  ensureDlibHogModel,
+  loadDlibHogModel,
+} from './dlib-hog.js';
+export {
+  createDlibLandmarks,
+  DEFAULT_DLIB_SHAPE_PREDICTOR_PATH,
+  type DlibLandmarksOptions,
+  loadDlibShapePredictor,
+} from './dlib-shape.js';
 export { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './expression-model.js';
 export { drawAnnotated, type RenderOptions, renderAnnotated } from './render.js';
 export { nodeRuntime } from './runtime.js';
+export { DETECTOR_KINDS, type DetectorKind, LANDMARK_KINDS, type LandmarkKind } from './stages.js';

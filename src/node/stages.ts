@@ -1,4 +1,4 @@
-/** Node: build the detector and landmark stages from the converted models (converting on first use). */
+/** Node: build the detector and landmark stages from their model files (converting face-api's on first use). */
 import { readFile } from 'node:fs/promises';
 import { ensureFaceApiModels } from '../convert/main.js';
 import { createSsdDetector } from '../detect/ssd.js';
@@ -6,21 +6,36 @@ import type { FaceDetector } from '../detect/types.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { InferenceRuntime, SessionOptions } from '../runtime/types.js';
+import { createDlibHogDetector } from './dlib-hog.js';
+import { createDlibLandmarks } from './dlib-shape.js';
 import { createHaarDetector, DEFAULT_HAAR_CASCADE_PATH } from './haar.js';
 
-export type DetectorKind = 'cnn' | 'haar';
+/** 'cnn' = face-api's SSD MobileNetV1 (default); 'haar' = OpenCV's Haar cascade; 'dlib' = dlib's HOG detector. */
+export type DetectorKind = 'cnn' | 'haar' | 'dlib';
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['cnn', 'haar', 'dlib'];
+/** 'faceapi' = face-api's FaceLandmark68Net (default); 'dlib' = dlib's 68-point shape predictor. */
+export type LandmarkKind = 'faceapi' | 'dlib';
+export const LANDMARK_KINDS: readonly LandmarkKind[] = ['faceapi', 'dlib'];
 export const DEFAULT_CASCADE_PATH = DEFAULT_HAAR_CASCADE_PATH;
+
+export interface DetectorFiles {
+  /** Haar cascade XML (haar only). */
+  cascadePath?: string;
+  /** dlib only: times the image is upsampled before detecting (default 1, as dlib's `detector(img, 1)`). */
+  dlibUpsample?: number;
+}
 
 export async function createFaceDetector(
   kind: DetectorKind,
   runtime: InferenceRuntime,
   session: SessionOptions,
-  cascadePath?: string,
+  files: DetectorFiles = {},
 ): Promise<FaceDetector> {
   if (kind === 'haar') {
-    const haar = await createHaarDetector({ cascadePath });
+    const haar = await createHaarDetector({ cascadePath: files.cascadePath });
     return { name: 'haar', detect: (image, o) => haar.detect(image, o), dispose: () => haar.dispose() };
   }
+  if (kind === 'dlib') return createDlibHogDetector({ upsample: files.dlibUpsample });
   const paths = await ensureFaceApiModels();
   const ssd = await createSsdDetector(runtime, {
     model: await readFile(paths.ssd.model),
@@ -30,7 +45,20 @@ export async function createFaceDetector(
   return { name: 'ssd-mobilenetv1', detect: (image, o) => ssd.detect(image, o), dispose: () => ssd.dispose() };
 }
 
-export async function createLandmarks(runtime: InferenceRuntime, session: SessionOptions): Promise<LandmarkModel> {
+export interface LandmarkFiles {
+  /** dlib only: whose boxes come in, so they are mapped to dlib's box convention (default 'cnn'). */
+  detector?: DetectorKind;
+  /** dlib only: the shape predictor file (default Debian libdlib-data's). */
+  shapePredictorPath?: string;
+}
+
+export async function createLandmarks(
+  runtime: InferenceRuntime,
+  session: SessionOptions,
+  kind: LandmarkKind = 'faceapi',
+  files: LandmarkFiles = {},
+): Promise<LandmarkModel> {
+  if (kind === 'dlib') return createDlibLandmarks({ path: files.shapePredictorPath, boxes: files.detector ?? 'cnn' });
   const paths = await ensureFaceApiModels();
   const model = await createLandmarkModel(runtime, {
     model: await readFile(paths.landmark68.model),

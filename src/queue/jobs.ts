@@ -4,11 +4,15 @@
  * a renamed copy — are one key, one job and one result.
  */
 import { createHash } from 'node:crypto';
-import { ANALYZER_DEFAULTS, type AnalyzerOptions } from '../node/index.js';
+import { DLIB_HOG_DEFAULTS } from '../detect/dlib-hog/options.js';
+import { ANALYZER_DEFAULTS, type AnalyzerOptions, type DetectorKind, type LandmarkKind } from '../node/index.js';
 
 /** The analysis options that change a result (threads do not: a worker chooses its own). */
 export interface JobAnalysisOptions {
-  detector: 'cnn' | 'haar';
+  detector: DetectorKind;
+  landmarks: LandmarkKind;
+  /** dlib detector only. */
+  dlibUpsample?: number;
   minFaceSize: number;
   scoreThreshold?: number;
   expressionModel: string;
@@ -68,6 +72,8 @@ export type QueueJobData = ImageJob | SegmentJob | VideoJob;
 export function jobAnalysisOptions(o: AnalyzerOptions): JobAnalysisOptions {
   return {
     detector: o.detector ?? ANALYZER_DEFAULTS.detector,
+    landmarks: o.landmarks ?? ANALYZER_DEFAULTS.landmarks,
+    ...(o.detector === 'dlib' ? { dlibUpsample: o.dlibUpsample ?? DLIB_HOG_DEFAULTS.upsample } : {}),
     minFaceSize: o.minFaceSize ?? ANALYZER_DEFAULTS.minFaceSize,
     ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}),
     expressionModel: o.expressionModel ?? ANALYZER_DEFAULTS.expressionModel,

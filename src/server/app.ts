@@ -30,7 +30,7 @@ import {
   WorkerCrashError,
   WorkerPool,
 } from './pool.js';
-import type { AnalyzeTask } from './protocol.js';
+import type { AnalyzeTask, WorkerAnalyzerOptions } from './protocol.js';
 import { resultJson } from './result.js';
 import { analyzeSchema, healthSchema, metricsSchema, modelsSchema, streamSchema } from './schemas.js';
 import { streamHandler } from './stream.js';
@@ -53,10 +53,8 @@ export interface ServerOptions {
   maxBytes?: number;
   /** Largest image in pixels (default 40 MP). */
   maxPixels?: number;
-  detector?: 'cnn' | 'haar';
-  minFaceSize?: number;
-  scoreThreshold?: number;
-  expressionModel?: string;
+  /** The analysis options (detector, landmarks, expression model…) every worker's analyzer gets. */
+  analyzer?: WorkerAnalyzerOptions;
   /** Frames a WebSocket client may have pending before further frames are answered E_BUSY (default 4). */
   wsMaxPending?: number;
   /** Log requests as JSON lines to stdout (fastify's logger). */
@@ -141,10 +139,7 @@ export async function createServer(options: ServerOptions = {}): Promise<FerkitS
     queueLimit: o.queue,
     deadlineMs: o.deadlineMs,
     config: {
-      detector: options.detector,
-      minFaceSize: options.minFaceSize,
-      scoreThreshold: options.scoreThreshold,
-      expressionModel: options.expressionModel,
+      ...options.analyzer,
       maxPixels: o.maxPixels,
       maxBytes: o.maxBytes,
       testHooks: options.testHooks === true,

@@ -1,11 +1,14 @@
 /** Messages between the server's main thread and its inference workers. */
+import type { AnalyzerOptions } from '../node/analyzer.js';
 import type { AnalysisResult } from '../pipeline/types.js';
 
-export interface WorkerConfig {
-  detector?: 'cnn' | 'haar';
-  minFaceSize?: number;
-  scoreThreshold?: number;
-  expressionModel?: string;
+/** The analyzer options a server passes to each of its workers (threads are always 1 per worker). */
+export type WorkerAnalyzerOptions = Pick<
+  AnalyzerOptions,
+  'detector' | 'landmarks' | 'dlibUpsample' | 'minFaceSize' | 'scoreThreshold' | 'expressionModel' | 'tta'
+>;
+
+export interface WorkerConfig extends WorkerAnalyzerOptions {
   maxPixels: number;
   maxBytes: number;
   /** Honour test-only task fields (crash, delay). Never set in production. */

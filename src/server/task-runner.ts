@@ -8,6 +8,7 @@ import { FerkitError } from '../errors.js';
 import { createAnalyzer } from '../node/analyzer.js';
 import { decodeImageBytes } from '../node/decode.js';
 import { renderAnnotated } from '../node/render.js';
+import type { DetectorKind, LandmarkKind } from '../node/stages.js';
 import type { AnalyzeTask, FromWorker, ModelInfo, WorkerConfig } from './protocol.js';
 
 export interface TaskRunner {
@@ -15,25 +16,26 @@ export interface TaskRunner {
   run(id: number, task: AnalyzeTask): Promise<Extract<FromWorker, { type: 'result' | 'error' }>>;
 }
 
+const DETECTOR_DESCRIPTIONS: Record<DetectorKind, string> = {
+  cnn: 'cnn: SSD MobileNetV1 (face-api, converted to ONNX)',
+  haar: 'haar: OpenCV frontal-face cascade',
+  dlib: "dlib: dlib's HOG frontal face detector (get_frontal_face_detector)",
+};
+const LANDMARK_DESCRIPTIONS: Record<LandmarkKind, string> = {
+  faceapi: '68-point iBUG landmarks (face-api landmark68 net, converted to ONNX)',
+  dlib: "68-point iBUG landmarks (dlib's shape predictor, shape_predictor_68_face_landmarks.dat)",
+};
+
 export async function createTaskRunner(config: WorkerConfig): Promise<TaskRunner> {
   // One thread per worker in every native library: the pool supplies the parallelism.
   sharp.concurrency(1);
   sharp.cache(false);
-  const analyzer = await createAnalyzer({
-    detector: config.detector,
-    minFaceSize: config.minFaceSize,
-    scoreThreshold: config.scoreThreshold,
-    expressionModel: config.expressionModel,
-    maxPixels: config.maxPixels,
-    threads: 1,
-  });
+  const { maxBytes: _maxBytes, testHooks: _testHooks, ...analyzerOptions } = config;
+  const analyzer = await createAnalyzer({ ...analyzerOptions, threads: 1 });
   const card = analyzer.expressionClassifier.card;
   const info: ModelInfo = {
-    detector:
-      analyzer.options.detector === 'haar'
-        ? 'haar: OpenCV frontal-face cascade'
-        : 'cnn: SSD MobileNetV1 (face-api, converted to ONNX)',
-    landmarks: '68-point iBUG landmarks (face-api landmark68 net, converted to ONNX)',
+    detector: DETECTOR_DESCRIPTIONS[analyzer.options.detector ?? 'cnn'],
+    landmarks: LANDMARK_DESCRIPTIONS[analyzer.options.landmarks ?? 'faceapi'],
     expression: {
       name: card.name,
       family: card.family,

@@ -12,6 +12,7 @@
  * x = left, y = top, width = right − left + 1, height = bottom − top + 1 (they may reach outside the image).
  */
 import { FerkitError } from '../../errors.js';
+import { stripUndefined } from '../../options.js';
 import type { Detection, RgbImage } from '../../types.js';
 import type { FaceDetector } from '../types.js';
 import { DlibHogRunner, type DlibRectDetection } from './detect.js';
@@ -56,7 +57,8 @@ function checkImage(image: RgbImage): void {
 /** A detector over an already parsed model (no file access; usable in a browser). */
 export function createDlibHogDetectorFromModel(model: DlibHogModel, options: DlibHogOptions = {}): DlibHogDetector {
   checkDlibHogOptions(options);
-  const defaults: Required<DlibHogOptions> = { ...DLIB_HOG_DEFAULTS, ...options };
+  // undefined fields mean "the default", as everywhere in ferkit's options
+  const defaults: Required<DlibHogOptions> = { ...DLIB_HOG_DEFAULTS, ...stripUndefined(options) };
   let runner: DlibHogRunner | null = new DlibHogRunner(model);
   const live = (): DlibHogRunner => {
     if (!runner) throw new FerkitError('E_DISPOSED', 'dlib detector: detect() after dispose()');
@@ -81,7 +83,7 @@ export function createDlibHogDetectorFromModel(model: DlibHogModel, options: Dli
     detectRaw,
     detect(image, callOptions = {}) {
       checkDlibHogOptions(callOptions);
-      const o = { ...defaults, ...callOptions };
+      const o = { ...defaults, ...stripUndefined(callOptions) };
       const out: DlibHogDetection[] = [];
       for (const d of detectRaw(image, o.upsample, o.adjustThreshold)) {
         const [l, t, r, b] = d.rect;

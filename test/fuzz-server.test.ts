@@ -18,7 +18,7 @@ import {
   refusedInputs,
   seedImages,
 } from './helpers/fuzz-inputs.js';
-import { http, MAIN, metric, openStream, type Res, type ServerProcess, startServer } from './helpers/server-process.js';
+import { http, MAIN, metric, openStream, type Res, type ServerProcess, startServer } from './helpers/server.js';
 
 const FERKIT_CODES = ['E_DECODE', 'E_TOO_LARGE', 'E_EMPTY', 'E_INPUT'];
 const CONTENT_TYPES = ['application/octet-stream', 'image/jpeg', 'image/png', 'image/svg+xml', 'image/webp'];
@@ -72,7 +72,7 @@ describe.skipIf(!existsSync(MAIN))(`ferkit serve under fuzzed input (seed ${FUZZ
   beforeAll(async () => {
     seeds = await seedImages();
     photo = await sharp(PHOTO).resize(480).jpeg().toBuffer();
-    server = await startServer(['--workers', '2', '--queue', '4', '--timeout', '30000']);
+    server = await startServer(['--workers', '2', '--queue', '4', '--timeout', '30000'], { testHooks: false });
     // warm up: models loaded and the allocators at their working size before the baseline
     for (let i = 0; i < 6; i++) expect((await analyzePhoto()).status).toBe(200);
     rssBefore = await sampleRss();

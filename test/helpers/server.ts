@@ -1,7 +1,8 @@
 /**
  * Helpers for tests of `ferkit serve` as a child process on an ephemeral loopback port (needs
- * `npx tsc` first: the worker threads run dist/server/worker.js). Test hooks are on
- * (FERKIT_SERVER_TEST_HOOKS=1: `x-ferkit-test-delay` / `x-ferkit-test-crash` headers).
+ * `npx tsc` first: the worker threads run dist/server/worker.js), driven as a black box over HTTP
+ * and WebSocket. Test hooks are on unless asked otherwise (FERKIT_SERVER_TEST_HOOKS=1:
+ * `x-ferkit-test-delay` / `x-ferkit-test-crash` headers).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
@@ -69,9 +70,19 @@ export function expectError(r: Res, status: number, code?: string) {
   if (code) expect(j.code).toBe(code);
 }
 
-export function startServer(args: string[]): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+export interface ServerProcess {
+  child: ChildProcess;
+  base: string;
+  output: () => string;
+}
+
+/** Starts `ferkit serve`; `testHooks: false` runs it as shipped (the fuzz suite), without the test headers. */
+export function startServer(
+  args: string[],
+  { testHooks = true }: { testHooks?: boolean } = {},
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, FERKIT_SERVER_TEST_HOOKS: '1' },
+    env: testHooks ? { ...process.env, FERKIT_SERVER_TEST_HOOKS: '1' } : process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -125,4 +136,46 @@ export function wsExchange(
       rej(e);
     });
   });
+}
+
+/** A value from the server's Prometheus text, e.g. process_resident_memory_bytes. */
+export async function metric(base: string, name: string): Promise<number> {
+  const text = (await http(base, 'GET', '/metrics')).body.toString();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/**
+ * One WebSocket on /v1/stream; send() resolves with the reply to that message, matched by the
+ * server's frame number (a frame refused as busy is answered at once, ahead of queued ones).
+ */
+export async function openStream(base: string): Promise<{
+  send(data: Buffer | string): Promise<Record<string, unknown>>;
+  isOpen(): boolean;
+  close(): void;
+}> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/stream`);
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  let sent = 0;
+  ws.on('message', (m: Buffer) => {
+    const reply = JSON.parse(m.toString()) as Record<string, unknown>;
+    const n = reply.frame as number;
+    waiting.get(n)?.(reply);
+    waiting.delete(n);
+  });
+  return {
+    send(data) {
+      const n = sent++;
+      return new Promise((res) => {
+        waiting.set(n, res);
+        ws.send(data, { binary: typeof data !== 'string' });
+      });
+    },
+    isOpen: () => ws.readyState === WebSocket.OPEN,
+    close: () => ws.close(),
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { crc32, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
+import { mulberry32 } from '../../src/bench/corruption-pixels.js';
 import { progressiveScanBomb } from './jpeg-scan-bomb.js';
 
 export const FUZZ_SEED = Number(process.env.FERKIT_FUZZ_SEED ?? 19);
@@ -13,17 +14,8 @@ export const FUZZ_SEED = Number(process.env.FERKIT_FUZZ_SEED ?? 19);
 export const FUZZ_LONG_N = process.env.FERKIT_FUZZ_N ? Number(process.env.FERKIT_FUZZ_N) : undefined;
 export const fuzzCount = (ciDefault: number): number => FUZZ_LONG_N ?? ciDefault;
 
-/** mulberry32: a small, fast, seedable PRNG (same cases on every machine). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seedable PRNG of the corruption benchmark (mulberry32): the same cases on every machine. */
+export const rng = mulberry32;
 
 export interface FuzzCase {
   name: string;

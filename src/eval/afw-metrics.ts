@@ -1,5 +1,6 @@
 /** AFW scoring, pure and unit-tested: box matching, landmark NME, box calibration, per-detector summaries. */
 import { iou, pointsBox } from '../image/ops.js';
+import { type DlibBoxMapping, mapBox } from '../landmarks/dlib-box-mapping.js';
 import type { Box, Detection, Point } from '../types.js';
 import type { AfwImage } from './afw.js';
 
@@ -74,13 +75,7 @@ export function nme(predicted: readonly Point[], truth: readonly Point[]): numbe
 }
 
 /** Detector box → landmark box, in box-relative units (see the module comment). */
-export interface BoxCalibration {
-  /** Centre shift as a fraction of the detection's width / height. */
-  ox: number;
-  oy: number;
-  /** Size factors. */
-  sw: number;
-  sh: number;
+export interface BoxCalibration extends DlibBoxMapping {
   /** Pairs it was fitted on. */
   pairs: number;
 }
@@ -108,12 +103,9 @@ export function fitBoxCalibration(pairs: readonly { det: Box; gt: Box }[]): BoxC
   };
 }
 
+/** The same box-relative map as the dlib landmark boxes (centre shift, then size factors). */
 export function applyBoxCalibration(box: Box, c: BoxCalibration): Box {
-  const cx = box.x + box.width / 2 + c.ox * box.width;
-  const cy = box.y + box.height / 2 + c.oy * box.height;
-  const width = box.width * c.sw;
-  const height = box.height * c.sh;
-  return { x: cx - width / 2, y: cy - height / 2, width, height };
+  return mapBox(box, c);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * JavaScript loop (used where WebAssembly SIMD is missing), about three times faster.
  *
  * The module is assembled here from its opcodes (no binary blob, no build step). In text form:
- *   (import "env" "mem" (memory 1))
+ *   (import "e" "m" (memory 1))
  *   (func (export "add_rows") (param $cur i32) (param $rows i32) (param $count i32)
  *                            (param $leaves i32) (param $rowBytes i32) (local $src i32) (local $k i32)
  *     block loop                                   ;; for each of $count row indices at $rows
@@ -22,65 +22,39 @@
  *     end end)
  */
 
-const I32 = 0x7f;
+import { ADD, FADD, get, I32, i32c, i32load, locals, MUL, SUB, set, tee, wasmModule } from '../runtime/wasm-emit.js';
+
 const [CUR, ROWS, COUNT, LEAVES, ROW_BYTES, SRC, K] = [0, 1, 2, 3, 4, 5, 6];
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
-const i32Const = (v: number) => [0x41, v]; // v < 64: a one-byte signed LEB128
-const [ADD, SUB, MUL, LT_U, EQZ] = [[0x6a], [0x6b], [0x6c], [0x49], [0x45]];
-const I32_LOAD = [0x28, 0x02, 0x00];
+const [LT_U, EQZ] = [[0x49], [0x45]];
+const I32_LOAD = i32load(0);
 const V128_LOAD = [0xfd, 0x00, 0x02, 0x00]; // align 4 bytes, offset 0
 const V128_STORE = [0xfd, 0x0b, 0x02, 0x00];
-const F32X4_ADD = [0xfd, 0xe4, 0x01];
 const [BLOCK, LOOP, END, BR, BR_IF] = [[0x02, 0x40], [0x03, 0x40], [0x0b], 0x0c, 0x0d];
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
 
 function addRowsModuleBytes(): Uint8Array<ArrayBuffer> {
   // biome-ignore format: one instruction group a line, as in the text form above
-  const code = [
-    ...[1, 2, I32], // locals: 2 × i32 ($src, $k)
+  const body = [
+    ...locals([[2, I32]]), // $src, $k
     ...BLOCK,
     ...LOOP,
     ...get(COUNT), ...EQZ, BR_IF, 1,
     ...get(LEAVES), ...get(ROWS), ...I32_LOAD, ...get(ROW_BYTES), ...MUL, ...ADD, ...set(SRC),
-    ...i32Const(0), ...set(K),
+    ...i32c(0), ...set(K),
     ...LOOP,
     ...get(CUR), ...get(K), ...ADD,
     ...get(CUR), ...get(K), ...ADD, ...V128_LOAD,
     ...get(SRC), ...get(K), ...ADD, ...V128_LOAD,
-    ...F32X4_ADD, ...V128_STORE,
-    ...get(K), ...i32Const(16), ...ADD, ...tee(K), ...get(ROW_BYTES), ...LT_U, BR_IF, 0,
+    ...FADD, ...V128_STORE,
+    ...get(K), ...i32c(16), ...ADD, ...tee(K), ...get(ROW_BYTES), ...LT_U, BR_IF, 0,
     ...END,
-    ...get(ROWS), ...i32Const(4), ...ADD, ...set(ROWS),
-    ...get(COUNT), ...i32Const(1), ...SUB, ...set(COUNT),
+    ...get(ROWS), ...i32c(4), ...ADD, ...set(ROWS),
+    ...get(COUNT), ...i32c(1), ...SUB, ...set(COUNT),
     BR, 0,
     ...END,
     ...END,
     ...END,
   ];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]),
-    ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x01]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('add_rows'), 0x00, 0]),
-    ...section(10, [1, ...uleb(code.length), ...code]),
-  ]);
+  return wasmModule([{ name: 'add_rows', params: [I32, I32, I32, I32, I32], body }]);
 }
 
 /** Adds rows of a float table to one float vector: vector += table[row] for each row, in order. */
@@ -119,7 +93,7 @@ export function createLeafSummer(table: Float32Array, rowLength: number, maxRows
   const tableAt = rowsAt + Math.ceil((maxRows * 4) / 16) * 16;
   const bytes = tableAt + numRows * stride * 4;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
+  const instance = new WebAssembly.Instance(module, { e: { m: memory } });
   const addRows = instance.exports.add_rows as (a: number, b: number, c: number, d: number, e: number) => void;
   const padded = new Float32Array(memory.buffer, tableAt, numRows * stride);
   if (stride === rowLength) padded.set(table);

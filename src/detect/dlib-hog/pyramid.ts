@@ -9,7 +9,7 @@
  *    of a drectangle to a rectangle (each side rounded by floor(v + 0.5)).
  * Rectangles are dlib's: inclusive integer [left, top, right, bottom].
  */
-import type { RgbImage } from '../../types.js';
+
 import {
   ADD,
   exitUnlessLess,
@@ -31,7 +31,8 @@ import {
   SMUL,
   set,
   wasmModule,
-} from './wasm.js';
+} from '../../runtime/wasm-emit.js';
+import type { RgbImage } from '../../types.js';
 
 export type Rect = [left: number, top: number, right: number, bottom: number];
 

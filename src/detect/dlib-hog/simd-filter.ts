@@ -38,7 +38,7 @@ import {
   v128load,
   v128store,
   wasmModule,
-} from './wasm.js';
+} from '../../runtime/wasm-emit.js';
 
 function passFunction(taps: number, scalar: boolean): number[] {
   // scalar: one column at a time in f32 with the taps summed in order (dlib's tail loop);

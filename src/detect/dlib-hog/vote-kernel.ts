@@ -28,12 +28,12 @@ import {
   MUL,
   SADD,
   SMUL,
+  SUB,
   set,
   uleb,
   wasmModule,
-} from './wasm.js';
+} from '../../runtime/wasm-emit.js';
 
-const SUB = [0x6b];
 const GT_S = [0x4a];
 const SELECT = [0x1b];
 const SQRT = [0x91];

@@ -1,4 +1,4 @@
-/** A minimal WebAssembly binary emitter: just what ferkit's generated dlib-hog kernels need. */
+/** A minimal WebAssembly binary emitter (host-free): what ferkit's generated kernels (dlib-hog, the dlib leaf sum) need. */
 
 /** Unsigned LEB128. */
 export function uleb(n: number): number[] {
@@ -38,6 +38,7 @@ export const set = (i: number) => [0x21, ...uleb(i)];
 export const tee = (i: number) => [0x22, ...uleb(i)];
 export const i32c = (v: number) => [0x41, ...sleb(v)];
 export const ADD = [0x6a];
+export const SUB = [0x6b];
 export const MUL = [0x6c];
 export const LT_S = [0x48];
 export const v128load = (offset: number) => [0xfd, 0x00, 0x00, ...uleb(offset)]; // align 1: loads are unaligned

@@ -63,16 +63,8 @@ describe.skipIf(!hasRedis || !hasFfmpeg)('queue end to end: 3 workers, one SIGKI
 
   it('analyses every input exactly once, survives a SIGKILLed worker, and dedupes re-adds', async () => {
     const common = ['--redis', redis.url, '--queue', QUEUE];
-    const add = await cli([
-      'queue',
-      'add',
-      join(dir, 'images'),
-      join(dir, 'videos'),
-      '--segment',
-      '1',
-      '--json',
-      ...common,
-    ]);
+    const addAll = ['queue', 'add', join(dir, 'images'), join(dir, 'videos'), '--segment', '1', '--json', ...common];
+    const add = await cli(addAll);
     expect(add.code, add.stderr).toBe(0);
     const total = IMAGES + corrupt.length + videos.length;
     expect(JSON.parse(add.stdout)).toMatchObject({ inputs: total, added: total, known: 0, refused: [] });
@@ -156,16 +148,7 @@ describe.skipIf(!hasRedis || !hasFfmpeg)('queue end to end: 3 workers, one SIGKI
     for (const id of failedJobs) expect(await store.redis.hget(`bull:${QUEUE}:${id}`, 'atm')).toBe('1');
 
     // re-adding everything adds nothing
-    const again = await cli([
-      'queue',
-      'add',
-      join(dir, 'images'),
-      join(dir, 'videos'),
-      '--segment',
-      '1',
-      '--json',
-      ...common,
-    ]);
+    const again = await cli(addAll);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, known: total, jobs: 0, refused: [] });
     store.redis.disconnect();
   }, 420_000);

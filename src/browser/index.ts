@@ -24,6 +24,14 @@ export { ACCEPTED_IMAGE_FORMATS, type ImageFormat, sniffImageFormat } from '../i
 export { LandmarkFollowingDetector } from '../pipeline/landmark-follow.js';
 export type { AnalysisResult, FaceResult, StageTimings } from '../pipeline/types.js';
 export { drawOverlay, type OverlayOptions, PURPLE } from '../render/overlay.js';
+export {
+  type FaceLayout,
+  type LabelLayout,
+  type Leader,
+  layoutOverlay,
+  type OverlayLayoutOptions,
+  type PanelPlacement,
+} from '../render/panel-layout.js';
 export { EXPRESSION_LABELS } from '../types.js';
 export { createBrowserAnalyzer } from './analyzer.js';
 export { type BlobDecodeOptions, decodeImageBlob } from './decode.js';

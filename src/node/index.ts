@@ -25,6 +25,14 @@ export { LandmarkFollowingDetector } from '../pipeline/landmark-follow.js';
 export type { AnalysisResult, FaceResult, StageTimings } from '../pipeline/types.js';
 export { type VideoFrameAnalysis, VideoStream, type VideoStreamOptions } from '../pipeline/video-stream.js';
 export { drawOverlay, type OverlayOptions } from '../render/overlay.js';
+export {
+  type FaceLayout,
+  type LabelLayout,
+  type Leader,
+  layoutOverlay,
+  type OverlayLayoutOptions,
+  type PanelPlacement,
+} from '../render/panel-layout.js';
 export type { InferenceRuntime, ModelSession, TensorData } from '../runtime/types.js';
 export { FaceTracker, type TrackedFace, type TrackerOptions } from '../track/tracker.js';
 export {

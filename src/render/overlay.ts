@@ -1,11 +1,15 @@
 /**
- * The overlay: a purple box per face, its 68 points, and a bar chart of the 7 probabilities
- * beside it. Draws on any Canvas 2D context (browser canvas or @napi-rs/canvas in Node).
+ * The overlay: a box per face, its 68 points, a label and a bar chart of the 7 probabilities, each face
+ * in its own accent colour. Draws on any Canvas 2D context (browser canvas or @napi-rs/canvas in Node);
+ * where things go is decided by layoutOverlay (panel-layout.ts), so both hosts place them alike.
  * Sizes follow the face and image size, so it stays legible from thumbnails to 4K.
  */
-import { intersectionArea } from '../image/ops.js';
 import type { FaceResult } from '../pipeline/types.js';
 import { EXPRESSION_LABELS } from '../types.js';
+import { EXPRESSION_COLORS } from './colors.js';
+import { type FaceLayout, type LabelLayout, layoutOverlay, type PanelPlacement } from './panel-layout.js';
+
+export { ACCENT_COLORS, EXPRESSION_COLORS, PURPLE } from './colors.js';
 
 /** The subset of CanvasRenderingContext2D the overlay uses (both hosts implement it). */
 export interface Canvas2D {
@@ -19,9 +23,12 @@ export interface Canvas2D {
   fillRect(x: number, y: number, w: number, h: number): void;
   strokeRect(x: number, y: number, w: number, h: number): void;
   beginPath(): void;
+  moveTo(x: number, y: number): void;
+  lineTo(x: number, y: number): void;
+  stroke(): void;
   arc(x: number, y: number, r: number, a0: number, a1: number): void;
   fill(): void;
-  fillText(text: string, x: number, y: number): void;
+  fillText(text: string, x: number, y: number, maxWidth?: number): void;
   save(): void;
   restore(): void;
 }
@@ -30,98 +37,11 @@ export interface OverlayOptions {
   boxes?: boolean;
   points?: boolean;
   bars?: boolean;
-  /** Face ids from a tracker, drawn in the header when given (same order as faces). */
+  /** Face ids from a tracker, drawn in the label and panel header when given (same order as faces). */
   ids?: readonly (number | string)[];
+  /** One colour for every face; by default each face gets its own accent (ACCENT_COLORS). */
   boxColor?: string;
   pointColor?: string;
-}
-
-export const PURPLE = '#a020f0';
-/** One colour per expression, shared by the overlay, the video timeline chart and the web app. */
-export const EXPRESSION_COLORS: Record<(typeof EXPRESSION_LABELS)[number], string> = {
-  angry: '#e53935',
-  disgust: '#7cb342',
-  fear: '#8e24aa',
-  happy: '#fdd835',
-  sad: '#1e88e5',
-  surprise: '#fb8c00',
-  neutral: '#9e9e9e',
-};
-
-export interface PanelLayout {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  row: number;
-}
-
-/** Panel size for one face: rows follow the face size, capped relative to the image. */
-function panelSize(
-  face: FaceResult,
-  imageWidth: number,
-  imageHeight: number,
-): { width: number; height: number; row: number } {
-  const unit = Math.max(1, Math.min(imageWidth, imageHeight) / 720);
-  const row = Math.max(9, Math.min(face.box.height / 7.5, 24 * unit));
-  return { width: row * 8.5, height: row * (EXPRESSION_LABELS.length + 0.4), row };
-}
-
-type Rect = { x: number; y: number; width: number; height: number };
-
-/**
- * Where each face's bars go, faces taken left to right: the first of right, left, below, above that
- * stays inside the image and covers no face and no earlier panel; failing that, the same rows below
- * and above slid sideways; failing that, the candidate covering the least (another panel counting
- * twice as much as a face).
- */
-export function layoutPanels(faces: readonly FaceResult[], imageWidth: number, imageHeight: number): PanelLayout[] {
-  const placed: Rect[] = [];
-  const layouts: PanelLayout[] = new Array(faces.length);
-  // Left to right, so neighbours claim the space between them in reading order.
-  const order = faces.map((_, i) => i).sort((i, j) => faces[i].box.x - faces[j].box.x);
-  for (const i of order) layouts[i] = place(faces[i]);
-  return layouts;
-
-  function place(face: FaceResult): PanelLayout {
-    const { width, height, row } = panelSize(face, imageWidth, imageHeight);
-    const gap = row * 0.4;
-    const b = face.box;
-    const clampX = (x: number) => Math.max(0, Math.min(imageWidth - width, x));
-    const clampY = (y: number) => Math.max(0, Math.min(imageHeight - height, y));
-    const below = b.y + b.height + gap + row;
-    const above = b.y - gap - height - row * 1.3;
-    // Beside the face, then under and over it; when all four collide, the same rows slid sideways.
-    const candidates: Rect[] = [
-      { x: b.x + b.width + gap, y: clampY(b.y), width, height },
-      { x: b.x - gap - width, y: clampY(b.y), width, height },
-      { x: clampX(b.x), y: below, width, height },
-      { x: clampX(b.x), y: above, width, height },
-    ];
-    const slides: Rect[] = [];
-    for (let k = 0; k <= 8; k++) {
-      const x = clampX(b.x - width + (k / 8) * (b.width + width));
-      slides.push({ x, y: below, width, height }, { x, y: above, width, height });
-    }
-    // Covering another panel makes two unreadable; covering part of a face hides less.
-    const cost = (r: Rect) => {
-      const outside = r.x < 0 || r.y < 0 || r.x + r.width > imageWidth || r.y + r.height > imageHeight ? 1e12 : 0;
-      let covered = 0;
-      for (const f of faces) covered += intersectionArea(r, f.box);
-      for (const p of placed) covered += 2 * intersectionArea(r, p);
-      return outside + covered;
-    };
-    let best = candidates[0];
-    let bestCost = Infinity;
-    for (const c of [...candidates, ...slides]) {
-      const k = cost(c);
-      if (k < bestCost) [best, bestCost] = [c, k];
-      if (k === 0) break;
-    }
-    if (bestCost >= 1e12) best = { x: clampX(best.x), y: clampY(best.y), width, height };
-    placed.push(best);
-    return { ...best, row };
-  }
 }
 
 export function drawOverlay(
@@ -131,60 +51,104 @@ export function drawOverlay(
   imageHeight: number,
   options: OverlayOptions = {},
 ): void {
-  const { boxes = true, points = true, bars = true, boxColor = PURPLE, pointColor = '#00e5ff' } = options;
-  ctx.save();
-  const panels = bars ? layoutPanels(faces, imageWidth, imageHeight) : [];
-  faces.forEach((face, i) => {
-    const { x, y, width, height } = face.box;
-    const line = Math.max(1.5, Math.min(width, height) / 60);
-    if (boxes) {
-      ctx.strokeStyle = boxColor;
-      ctx.lineWidth = line;
-      ctx.strokeRect(x, y, width, height);
-      const id = options.ids?.[i];
-      const top = face.expression.label;
-      const header = `${id !== undefined ? `#${id} ` : ''}${top} ${Math.round(face.expression.probabilities[top] * 100)}%`;
-      const fs = Math.max(9, Math.min(width / 7, Math.max(14, Math.min(imageWidth, imageHeight) / 30)));
-      ctx.font = `bold ${fs}px sans-serif`;
-      ctx.textBaseline = 'bottom';
-      ctx.textAlign = 'left';
-      const hy = y - line > fs ? y - line : y + height + fs + line;
-      ctx.fillStyle = boxColor;
-      ctx.globalAlpha = 0.85;
-      ctx.fillRect(x - line / 2, hy - fs * 1.15, Math.max(width + line, header.length * fs * 0.6), fs * 1.2);
-      ctx.globalAlpha = 1;
-      ctx.fillStyle = '#ffffff';
-      ctx.fillText(header, x + fs * 0.2, hy);
-    }
-    if (points && face.landmarks) {
-      ctx.fillStyle = pointColor;
-      const r = Math.max(1, Math.min(width, height) / 110);
-      for (const [px, py] of face.landmarks) {
-        ctx.beginPath();
-        ctx.arc(px, py, r, 0, Math.PI * 2);
-        ctx.fill();
-      }
-    }
-    if (bars) drawBars(ctx, face, panels[i]);
+  const { boxes = true, points = true, bars = true, pointColor = '#00e5ff' } = options;
+  const layouts = layoutOverlay(faces, imageWidth, imageHeight, {
+    labels: boxes,
+    panels: bars,
+    ids: options.ids,
+    accent: options.boxColor,
   });
+  ctx.save();
+  // Boxes under labels, so a label that had to go over a neighbour's box stays readable.
+  if (boxes) for (const [i, face] of faces.entries()) drawBox(ctx, face, layouts[i]);
+  for (const { label, accent } of layouts) if (label) drawLabel(ctx, label, accent);
+  if (points) for (const face of faces) drawPoints(ctx, face, pointColor);
+  for (const [i, face] of faces.entries()) {
+    const { panel, accent, tag } = layouts[i];
+    drawLeader(ctx, layouts[i]);
+    if (panel) drawPanel(ctx, face, panel, accent, tag);
+  }
   ctx.restore();
 }
 
-function drawBars(ctx: Canvas2D, face: FaceResult, p: PanelLayout): void {
+function drawBox(ctx: Canvas2D, face: FaceResult, layout: FaceLayout): void {
+  const { x, y, width, height } = face.box;
+  ctx.strokeStyle = layout.accent;
+  ctx.lineWidth = layout.lineWidth;
+  ctx.strokeRect(x, y, width, height);
+}
+
+function drawLabel(ctx: Canvas2D, label: LabelLayout, accent: string): void {
+  const fs = label.fontSize;
+  ctx.fillStyle = accent;
+  ctx.globalAlpha = 0.85;
+  ctx.fillRect(label.x, label.y, label.width, label.height);
+  ctx.globalAlpha = 1;
+  ctx.font = `bold ${fs}px sans-serif`;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'left';
+  ctx.fillStyle = '#ffffff';
+  // The layout sized the strip from an average glyph width; maxWidth squeezes a wider text into it.
+  ctx.fillText(label.text, label.x + fs * 0.2, label.y + label.height / 2, label.width - fs * 0.4);
+}
+
+function drawPoints(ctx: Canvas2D, face: FaceResult, color: string): void {
+  if (!face.landmarks) return;
+  ctx.fillStyle = color;
+  const r = Math.max(1, Math.min(face.box.width, face.box.height) / 110);
+  for (const [px, py] of face.landmarks) {
+    ctx.beginPath();
+    ctx.arc(px, py, r, 0, Math.PI * 2);
+    ctx.fill();
+  }
+}
+
+/** A line in the face's accent from its detached panel to the face, with a dot where it meets the face. */
+function drawLeader(ctx: Canvas2D, layout: FaceLayout): void {
+  const { leader, accent, panel } = layout;
+  if (!leader || !panel) return;
+  const width = Math.max(1.5, panel.row / 8);
+  ctx.strokeStyle = accent;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  ctx.moveTo(leader.x1, leader.y1);
+  ctx.lineTo(leader.x2, leader.y2);
+  ctx.stroke();
+  ctx.fillStyle = accent;
+  ctx.beginPath();
+  ctx.arc(leader.x2, leader.y2, width * 1.6, 0, Math.PI * 2);
+  ctx.fill();
+}
+
+function drawPanel(ctx: Canvas2D, face: FaceResult, p: PanelPlacement, accent: string, tag?: string): void {
   ctx.globalAlpha = 0.72;
   ctx.fillStyle = '#101018';
   ctx.fillRect(p.x, p.y, p.width, p.height);
   ctx.globalAlpha = 1;
+  // Header strip and border in the face's accent, with its tag: which face these bars belong to.
+  ctx.fillStyle = accent;
+  ctx.fillRect(p.x, p.y, p.width, p.header);
+  const border = Math.max(1, p.row / 12);
+  ctx.strokeStyle = accent;
+  ctx.lineWidth = border;
+  ctx.strokeRect(p.x + border / 2, p.y + border / 2, p.width - border, p.height - border);
   const font = p.row * 0.72;
-  ctx.font = `${font}px sans-serif`;
   ctx.textBaseline = 'middle';
+  if (tag) {
+    ctx.font = `bold ${font}px sans-serif`;
+    ctx.textAlign = 'left';
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(tag, p.x + p.row * 0.25, p.y + p.header / 2, p.width - p.row * 0.5);
+  }
+  ctx.font = `${font}px sans-serif`;
+  const top = p.y + p.header;
   const labelW = p.row * 3.4;
   const pctW = p.row * 1.9;
   const barX = p.x + labelW;
   const barMax = p.width - labelW - pctW;
   EXPRESSION_LABELS.forEach((label, i) => {
     const prob = face.expression.probabilities[label];
-    const cy = p.y + p.row * (i + 0.7);
+    const cy = top + p.row * (i + 0.7);
     ctx.textAlign = 'left';
     ctx.fillStyle = label === face.expression.label ? '#ffffff' : '#d0d0d8';
     ctx.fillText(label, p.x + p.row * 0.25, cy);

@@ -117,7 +117,8 @@ export function layoutOverlay(
       const panel = placePanel(boxes[i], block, frame, obstacles);
       if (!panel) continue;
       layouts[i].panel = panel;
-      layouts[i].leader = isBeside(panel, block, panel.row * PANEL_GAP) ? null : leaderLine(panel, block);
+      if (!isBeside(panel, block, panel.row * PANEL_GAP))
+        layouts[i].leader = leaderLine(panel, boxes[i], layouts[i].label);
       obstacles.push(panel);
     }
   }
@@ -279,10 +280,11 @@ function isBeside(panel: PanelPlacement, block: Box, gap: number): boolean {
   return (ox >= panel.row - EPS && -oy <= gap + EPS) || (oy >= panel.row - EPS && -ox <= gap + EPS);
 }
 
-/** From the panel's nearest edge point to the face's nearest edge point. */
-function leaderLine(panel: Box, block: Box): Leader {
-  const [x1, x2] = nearest1d(panel.x, panel.width, block.x, block.width);
-  const [y1, y2] = nearest1d(panel.y, panel.height, block.y, block.height);
+/** From the panel's nearest edge point to the nearest edge point of its face's box or label. */
+function leaderLine(panel: Box, box: Box, label: Box | null): Leader {
+  const to = label && gapDistance(panel, label) < gapDistance(panel, box) ? label : box;
+  const [x1, x2] = nearest1d(panel.x, panel.width, to.x, to.width);
+  const [y1, y2] = nearest1d(panel.y, panel.height, to.y, to.height);
   return { x1, y1, x2, y2 };
 }
 

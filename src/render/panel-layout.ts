@@ -66,6 +66,8 @@ export const MIN_PANEL_ROW = 9;
 export const PANEL_GAP = 0.4;
 /** A detached panel keeps within this many of its own larger side of its face. */
 export const PANEL_REACH = 1;
+/** A panel reads as beside its face (no leader) when it shares this many rows of span with it. */
+const BESIDE_ROWS = 2;
 /** Panel height in rows: the header strip, 7 bars, and a little padding. */
 const HEADER_ROWS = 0.9;
 const PANEL_ROWS = HEADER_ROWS + EXPRESSION_LABELS.length + 0.4;
@@ -114,7 +116,7 @@ export function layoutOverlay(
     const obstacles: Box[] = [...boxes, ...layouts.flatMap((l) => (l.label ? [l.label] : []))];
     for (const i of order) {
       const block = layouts[i].label ? union(boxes[i], layouts[i].label!) : boxes[i];
-      const panel = placePanel(boxes[i], block, frame, obstacles);
+      const panel = placePanel(boxes[i], block, layouts[i].label, frame, obstacles);
       if (!panel) continue;
       layouts[i].panel = panel;
       if (!isBeside(panel, block, panel.row * PANEL_GAP))
@@ -179,8 +181,18 @@ function placeLabel(
   return { ...best, text, fontSize };
 }
 
-/** The first panel that fits, largest scale first; null when none does. */
-function placePanel(box: Box, block: Box, frame: Box, obstacles: readonly Box[]): PanelPlacement | null {
+/**
+ * The first panel that fits, largest scale first; null when none does. It keeps `gap` clear of every box,
+ * every other label and every other panel; its own label it need only not cover (a label wider than its
+ * box would otherwise push the panel off the box's side).
+ */
+function placePanel(
+  box: Box,
+  block: Box,
+  ownLabel: Box | null,
+  frame: Box,
+  obstacles: readonly Box[],
+): PanelPlacement | null {
   const full = panelRow(box, frame.width, frame.height);
   const rows = [...new Set(PANEL_SCALES.map((s) => Math.max(MIN_PANEL_ROW, full * s)))].filter((r) => r <= full);
   for (const row of rows) {
@@ -193,11 +205,12 @@ function placePanel(box: Box, block: Box, frame: Box, obstacles: readonly Box[])
     const near = obstacles
       .filter((o) => intersectionArea(area, o) > 0)
       .sort((a, b) => gapDistance(a, block) - gapDistance(b, block));
+    const margin = (o: Box) => (o === ownLabel ? 0 : gap);
     const fits = (r: Box) =>
-      within(r, frame) && distance(r, block) <= reach + EPS && near.every((o) => !touches(r, o, gap));
+      within(r, frame) && distance(r, block) <= reach + EPS && near.every((o) => !touches(r, o, margin(o)));
     const found =
       preferred(box, block, frame, width, height, row, gap).find(fits) ??
-      detached(block, frame, near, width, height, gap, reach, fits);
+      detached(block, frame, near, width, height, margin, reach, fits);
     if (found) return { ...found, row, header: row * HEADER_ROWS, scale: row / full };
   }
   return null;
@@ -217,11 +230,12 @@ function preferred(box: Box, block: Box, frame: Box, w: number, h: number, row: 
     { x: clampX(box.x), y: below, width: w, height: h },
     { x: clampX(box.x), y: above, width: w, height: h },
   ];
-  // Slides keep at least one row of overlap with the face's side, so the panel still reads as beside it.
+  // Slides keep BESIDE_ROWS of overlap with the face's side, so the panel still reads as beside it.
+  const keep = row * BESIDE_ROWS;
   for (let k = 0; k <= 8; k++) {
     const t = k / 8;
-    const y = clampY(box.y - h + row + t * (box.height + h - 2 * row));
-    const x = clampX(block.x - w + row + t * (block.width + w - 2 * row));
+    const y = clampY(box.y - h + keep + t * (box.height + h - 2 * keep));
+    const x = clampX(block.x - w + keep + t * (block.width + w - 2 * keep));
     rects.push({ x: right, y, width: w, height: h }, { x: left, y, width: w, height: h });
     rects.push({ x, y: below, width: w, height: h }, { x, y: above, width: w, height: h });
   }
@@ -239,15 +253,16 @@ function detached(
   near: readonly Box[],
   w: number,
   h: number,
-  gap: number,
+  margin: (o: Box) => number,
   reach: number,
   fits: (r: Box) => boolean,
 ): Box | undefined {
   const xs = [0, frame.width - w, block.x - reach - w, block.x + block.width + reach];
   const ys = [0, frame.height - h, block.y - reach - h, block.y + block.height + reach];
   for (const o of near) {
-    xs.push(o.x + o.width + gap, o.x - gap - w);
-    ys.push(o.y + o.height + gap, o.y - gap - h);
+    const m = margin(o);
+    xs.push(o.x + o.width + m, o.x - m - w);
+    ys.push(o.y + o.height + m, o.y - m - h);
   }
   // Only coordinates inside the frame and within reach on their own axis can give a fitting panel.
   const span = (vs: number[], lo: number, hi: number) => [...new Set(vs)].filter((v) => v >= lo - EPS && v <= hi + EPS);
@@ -273,11 +288,12 @@ function detached(
   return best;
 }
 
-/** Beside its face: within `gap` of it on one side and sharing at least one row's span on the other axis. */
+/** Beside its face: within `gap` of it on one side and sharing BESIDE_ROWS of span on the other axis. */
 function isBeside(panel: PanelPlacement, block: Box, gap: number): boolean {
   const ox = overlap1d(panel.x, panel.width, block.x, block.width);
   const oy = overlap1d(panel.y, panel.height, block.y, block.height);
-  return (ox >= panel.row - EPS && -oy <= gap + EPS) || (oy >= panel.row - EPS && -ox <= gap + EPS);
+  const keep = panel.row * BESIDE_ROWS - EPS;
+  return (ox >= keep && -oy <= gap + EPS) || (oy >= keep && -ox <= gap + EPS);
 }
 
 /** From the panel's nearest edge point to the nearest edge point of its face's box or label. */

@@ -24,7 +24,9 @@ import {
   summarizeAfw,
   tolerantMatch,
 } from '../src/eval/afw-metrics.js';
+import { afwFacePoses, afwPoseReport } from '../src/eval/afw-pose.js';
 import { formatAfwMarkdown } from '../src/eval/afw-report.js';
+import { GENERIC_FACE_3D, POSE_BINS, poseRotation, projectPoints } from '../src/eval/head-pose.js';
 import type { Box, Point } from '../src/types.js';
 import { cli, expectSection, ferkit, staleBenchmarksFile } from './helpers/bench-cli.js';
 
@@ -152,6 +154,95 @@ describe('AFW math', () => {
   });
 });
 
+/** The generic 3D face turned by `yaw` degrees, ~90 px between the outer eye corners, centred at (cx, cy). */
+function posedFace(yaw: number, cx: number, cy: number): Point[] {
+  return projectPoints(GENERIC_FACE_3D, poseRotation(yaw, 0, 0), 1, [cx, cy]);
+}
+
+describe('AFW by head pose', () => {
+  // Three photos, seven faces: yaws 0, 5, −30, 40, 60, −70, 20. The "detector" finds every face but
+  // the second of each photo; its landmarks are the GT shifted by an error that grows with the face
+  // index, and always drawn frontal, so a pose estimated from them would put every face in one bin.
+  const yaws = [
+    [0, 5, -30],
+    [40, 60],
+    [-70, 20],
+  ];
+  const truth: AfwImage[] = yaws.map((row, i) => ({
+    file: `${i}.jpg`,
+    width: 1000,
+    height: 400,
+    faces: row.map((yaw, k) => posedFace(yaw, 150 + 300 * k, 200)),
+  }));
+  const results: AfwImageResult[] = truth.map((t, i) => {
+    const gt = t.faces.map(pointsBox);
+    return {
+      file: t.file,
+      gt,
+      detections: gt.flatMap((box, k) => (k === 1 ? [] : [{ box, score: 0.9 }])),
+      landmarks: t.faces.map((f, k) => {
+        if (k === 1) return null;
+        const shift = 0.03 * (1 + i + k) * interOcular(f);
+        return posedFace(0, 150 + 300 * k + shift, 200);
+      }),
+      detectMs: 5,
+    };
+  });
+
+  it('bins come from the ground-truth points, whatever the detections or landmarks', () => {
+    const poses = afwFacePoses(truth);
+    expect(poses.map((row) => row.map((p) => p.bin))).toEqual([
+      ['frontal', 'frontal', 'yaw 15–45°'],
+      ['yaw 15–45°', 'yaw > 45°'],
+      ['yaw > 45°', 'yaw 15–45°'],
+    ]);
+    poses.flat().forEach((p, n) => {
+      expect(p.yaw).toBeCloseTo(yaws.flat()[n], 6);
+    });
+    const bad = [{ ...truth[0], faces: [truth[0].faces[0].slice(0, 67)] }];
+    expect(() => afwFacePoses(bad)).toThrow(/0\.jpg: face 0: .*68 points/);
+  });
+
+  it('the breakdown adds up to the totals; missed faces count in their bin', () => {
+    const poses = afwFacePoses(truth);
+    const total = summarizeAfw('fake', results, truth);
+    const report = afwPoseReport(['fake'], [results], truth, poses);
+    expect(report.bins).toEqual([
+      { bin: 'frontal', faces: 2 },
+      { bin: 'yaw 15–45°', faces: 3 },
+      { bin: 'yaw > 45°', faces: 2 },
+    ]);
+    expect(report.absYaw.max).toBeCloseTo(70, 6);
+    const bins = report.detectors[0].bins;
+    expect(bins.map((b) => b.bin)).toEqual([...POSE_BINS]);
+    const sum = (f: (b: (typeof bins)[number]) => number) => bins.reduce((n, b) => n + f(b), 0);
+    expect(sum((b) => b.faces)).toBe(total.faces);
+    for (const k of ['iou50', 'iou30', 'tolerant', 'calibratedIou50'] as const) {
+      expect(sum((b) => b.recall[k] * b.faces)).toBeCloseTo(total.recall[k] * total.faces, 9);
+    }
+    expect(sum((b) => b.nme.faces)).toBe(total.nme.faces);
+    expect(sum((b) => (b.nme.faces ? b.nme.mean * b.nme.faces : 0))).toBeCloseTo(total.nme.mean * total.nme.faces, 9);
+    expect(sum((b) => b.nme.under010 * b.nme.faces)).toBeCloseTo(total.nme.under010 * total.nme.faces, 9);
+    // Frontal: faces 0/0 (found) and 0/1 (missed) → 50% recall, one landmarked face.
+    expect(bins[0].recall.tolerant).toBe(0.5);
+    expect(bins[0].nme.faces).toBe(1);
+    // Beyond 45°: 1/1 (missed) and 2/0 (found).
+    expect(bins[2].recall.tolerant).toBe(0.5);
+    // The rendered section: one row per detector and bin in each table.
+    const md = formatAfwMarkdown({ dir: 'x', images: 3, faces: 7, summaries: [total], pose: report });
+    expect(md).toContain('### By head pose');
+    expect(md).toContain('frontal 2, yaw 15–45° 3, yaw > 45° 2 faces');
+    expect(md).toContain('| fake | frontal | 2 | 50.0% |');
+    expect(md).toContain('| fake | yaw 15–45° | 3 | 66.7% |');
+    expect(md).toMatch(/\| fake \| yaw > 45° \| 1 \| 0\.\d{4} \|/);
+    expect(md.indexOf('### By head pose')).toBeLessThan(md.indexOf('Conventions:'));
+    // An empty bin shows dashes, not 0% recall.
+    const empty = afwPoseReport(['fake'], [results.slice(0, 1)], truth.slice(0, 1), poses.slice(0, 1));
+    const emptyMd = formatAfwMarkdown({ dir: 'x', images: 1, faces: 3, summaries: [total], pose: empty });
+    expect(emptyMd).toContain('| fake | yaw > 45° | 0 | – | – | – | – |');
+  });
+});
+
 const AFW_DIR = defaultAfwDir();
 const haveAfw = existsSync(`${AFW_DIR}/landmarks68.json`);
 
@@ -238,6 +329,10 @@ describe('ferkit bench afw CLI', () => {
         expect(section).toMatch(/^\| cnn@\d+[^|]* \| \d+ \| \d+ \| [\d.]+% \|/m);
         expect(section).toContain('| detector + landmarks | landmark faces | mean NME |');
         expect(section).toContain('Box calibration');
+        expect(section).toContain('### By head pose');
+        expect(section).toMatch(/^\| cnn@\d+[^|]* \| frontal \| \d+ \| [\d.]+% \|/m);
+        expect(section).toContain('| detector + landmarks | pose | landmark faces | mean NME |');
+        expect(r.stdout).toContain('### By head pose');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

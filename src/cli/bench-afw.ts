@@ -1,7 +1,8 @@
 /**
- * `ferkit bench afw`: detection recall and landmark NME on AFW (src/eval/afw.ts). src/cli/bench.ts
- * dispatches to runAfwBench, which returns the process exit code, and lists AFW_OPTIONS in its help;
- * the evaluation itself is loaded only when the suite runs.
+ * `ferkit bench afw`: detection recall and landmark NME on AFW (src/eval/afw.ts), overall and by
+ * head pose (src/eval/afw-pose.ts). src/cli/bench.ts dispatches to runAfwBench, which returns the
+ * process exit code, and lists AFW_OPTIONS in its help; the evaluation itself is loaded only when
+ * the suite runs.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -24,7 +25,7 @@ export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKI
   --limit N               only the first N photos
   --threads N             intra-op threads per model (default 1)
   --no-landmarks          skip the landmark model (recall only)
-  --json                  print the report as JSON (summaries only)
+  --json                  print the report as JSON (summaries and the head-pose breakdown)
   --out FILE.md           also write the Markdown report to FILE.md`;
 
 export const AFW_BENCH_HELP = `Usage: ferkit bench afw [options]
@@ -32,7 +33,9 @@ export const AFW_BENCH_HELP = `Usage: ferkit bench afw [options]
 Face detection recall and 68-point landmark error (NME) on AFW (185 photos, 337 faces, 300-W
 annotations). GT box = bounding box of a face's 68 points; recall at IoU ≥ 0.5, IoU ≥ 0.3,
 tolerant (GT centre inside the detection, sizes within 2x), and IoU ≥ 0.5 after a held-out box
-calibration. NME = mean point error / outer-eye-corner distance, on each found face.
+calibration. NME = mean point error / outer-eye-corner distance, on each found face. Both are
+also broken down by head pose: each face's yaw is fitted to its annotated points (generic 3D
+face, weak perspective) and binned frontal (< 15°), 15–45° and > 45°.
 
 Options:
 ${AFW_OPTIONS}

@@ -141,11 +141,17 @@ export interface AfwDetectorSummary {
   landmarkMsPerFaceMedian: number;
 }
 
-/** Every metric of one detector from its per-photo results (photos in AFW order: index parity = fold). */
+/**
+ * Every metric of one detector from its per-photo results (photos in AFW order: index parity = fold).
+ * `include` restricts the face counts, recall and NME to some GT faces (e.g. one head-pose bin);
+ * matching and the box calibrations still use every face, so subsets that partition the faces
+ * add up to the unrestricted summary.
+ */
 export function summarizeAfw(
   label: string,
   results: readonly AfwImageResult[],
   truth: readonly AfwImage[],
+  include: (image: number, face: number) => boolean = () => true,
 ): AfwDetectorSummary {
   if (results.length !== truth.length) throw new Error('summarizeAfw: results and truth differ in length');
   const tolerant = results.map((r) =>
@@ -172,10 +178,10 @@ export function summarizeAfw(
   let iouCal = 0;
   const errors: number[] = [];
   results.forEach((r, i) => {
-    faces += r.gt.length;
+    faces += r.gt.filter((_, g) => include(i, g)).length;
     detections += r.detections.length;
     const boxes = r.detections.map((d) => d.box);
-    const count = (m: number[]) => m.filter((j) => j >= 0).length;
+    const count = (m: number[]) => m.filter((j, g) => j >= 0 && include(i, g)).length;
     hits.iou50 += count(matchBoxes(r.gt, boxes, byIou(0.5)));
     hits.iou30 += count(matchBoxes(r.gt, boxes, byIou(0.3)));
     hits.tolerant += count(tolerant[i]);
@@ -183,7 +189,7 @@ export function summarizeAfw(
     const calibrated = boxes.map((b) => applyBoxCalibration(b, cal));
     hits.calibratedIou50 += count(matchBoxes(r.gt, calibrated, byIou(0.5)));
     tolerant[i].forEach((j, g) => {
-      if (j < 0) return;
+      if (j < 0 || !include(i, g)) return;
       iouRaw += iou(r.gt[g], boxes[j]);
       iouCal += iou(r.gt[g], calibrated[j]);
       const pts = r.landmarks[g];

@@ -1,5 +1,7 @@
-/** The AFW evaluation's Markdown report: recall and NME tables, calibrations, conventions. */
+/** The AFW evaluation's Markdown report: recall and NME tables, calibrations, the head-pose breakdown, conventions. */
+
 import type { AfwReport } from './afw.js';
+import type { AfwPoseReport } from './afw-pose.js';
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -37,6 +39,7 @@ export function formatAfwMarkdown(report: AfwReport): string {
     const c = s.calibration.all;
     lines.push(`| ${s.label} | ${num(c.ox)}, ${num(c.oy)} | ${num(c.sw)}, ${num(c.sh)} | ${c.pairs} |`);
   }
+  if (report.pose) lines.push('', ...formatPoseMarkdown(report.pose));
   lines.push(
     '',
     'Conventions: the GT box of a face is the bounding box of its 68 annotated points (no forehead), so raw IoU',
@@ -48,4 +51,41 @@ export function formatAfwMarkdown(report: AfwReport): string {
     'mean point error over 68 points divided by the GT outer-eye-corner distance (points 36–45).',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The head-pose breakdown: the bin distribution, then recall and NME per detector and bin. */
+export function formatPoseMarkdown(pose: AfwPoseReport): string[] {
+  const lines = ['### By head pose', ''];
+  lines.push(
+    `Yaw fitted to each face's annotated points (weak-perspective fit of a generic 3D face; bins from the ground truth, not the detections): ` +
+      `${pose.bins.map((b) => `${b.bin} ${b.faces}`).join(', ')} faces; |yaw| median ${num(pose.absYaw.median, 1)}°, ` +
+      `90th percentile ${num(pose.absYaw.p90, 1)}°, max ${num(pose.absYaw.max, 1)}°.`,
+    '',
+    '| detector | pose | faces | recall IoU≥0.5 | recall IoU≥0.3 | recall tolerant | recall IoU≥0.5, calibrated (held-out) |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  );
+  for (const d of pose.detectors) {
+    for (const b of d.bins) {
+      // An empty bin has no recall (summarizeAfw's 0 would read as "found none").
+      const r = (x: number) => (b.faces ? pct(x) : '–');
+      lines.push(
+        `| ${d.label} | ${b.bin} | ${b.faces} | ${r(b.recall.iou50)} | ${r(b.recall.iou30)} | ${r(b.recall.tolerant)} | ${r(b.recall.calibratedIou50)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '| detector + landmarks | pose | landmark faces | mean NME | median NME | NME < 0.08 | NME < 0.10 |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  );
+  for (const d of pose.detectors) {
+    for (const b of d.bins) {
+      const e = b.nme;
+      const r = (x: number) => (e.faces ? pct(x) : '–');
+      lines.push(
+        `| ${d.label} | ${b.bin} | ${e.faces} | ${num(e.mean, 4)} | ${num(e.median, 4)} | ${r(e.under008)} | ${r(e.under010)} |`,
+      );
+    }
+  }
+  return lines;
 }

@@ -19,6 +19,8 @@
  *    tolerant-matched (GT, detection) pairs. Fitted by 2-fold cross-fitting: photos are split by
  *    index parity; the map fitted on one half is applied to the other, so every reported face is
  *    held out from its own calibration.
+ *  - Head pose: every GT face is binned by the yaw fitted to its annotated points (frontal,
+ *    15–45°, > 45°; src/eval/head-pose.ts) and recall and NME are also reported per bin.
  *  - Landmark NME: for every GT face with a tolerant match, the landmark model runs on the
  *    detection's raw box (what the pipeline does); NME = mean point-to-point error over the 68
  *    points / distance between the GT outer eye corners (points 36 and 45).
@@ -40,6 +42,7 @@ import { nodeRuntime } from '../node/runtime.js';
 import { createFaceDetector, createLandmarks, type LandmarkKind } from '../node/stages.js';
 import type { Point } from '../types.js';
 import { type AfwDetectorSummary, type AfwImageResult, byTolerance, matchBoxes, summarizeAfw } from './afw-metrics.js';
+import { type AfwPoseReport, afwFacePoses, afwPoseReport } from './afw-pose.js';
 // ---------------------------------------------------------------------------------------------
 // Data
 
@@ -120,6 +123,8 @@ export interface AfwReport {
   images: number;
   faces: number;
   summaries: AfwDetectorSummary[];
+  /** Recall and NME per head-pose bin (yaw from the GT points; src/eval/afw-pose.ts). */
+  pose?: AfwPoseReport;
   /** Per-detector per-photo results (for --json). */
   results?: Record<string, AfwImageResult[]>;
 }
@@ -153,6 +158,8 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
   const threads = options.threads ?? 1;
   const truth = await loadAfwAnnotations(options.dir, options.limit);
   const gts = truth.map((t) => t.faces.map(pointsBox));
+  // Before any model runs, so that a face whose points cannot be fitted fails fast.
+  const poses = afwFacePoses(truth);
   const labels = options.detectors.map(detectorLabel);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
   if (dup) throw new Error(`AFW: detector label ${dup} given twice`);
@@ -216,11 +223,16 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
         `calibrated IoU≥0.5 ${(100 * s.recall.calibratedIou50).toFixed(1)}%`,
     );
   }
+  const pose = afwPoseReport(labels, results, truth, poses);
+  options.log?.(
+    `AFW head pose (yaw from the annotations): ${pose.bins.map((b) => `${b.bin} ${b.faces}`).join(', ')} faces`,
+  );
   return {
     dir: options.dir,
     images: truth.length,
     faces: gts.reduce((n, g) => n + g.length, 0),
     summaries,
+    pose,
     results: Object.fromEntries(labels.map((l, d) => [l, results[d]])),
   };
 }

@@ -266,14 +266,38 @@ describe.skipIf(missing.length > 0)("dlib shape predictor: TypeScript port vs dl
     }
   });
 
+  it('predicts from RGB pixels bit for bit as from the grey image, in and off the image', () => {
+    const predictor = createDlibShapePredictor(model);
+    let faces = 0;
+    for (const c of cases) {
+      const gray = dlibGray(c.image);
+      for (const rect of c.rects) {
+        const fromGray = Array.from(predictor.predict(gray, rect));
+        const fromRgb = Array.from(predictor.predictRgb(c.image, rect));
+        expect(fromRgb, `${c.name} ${JSON.stringify(rect)}`).toEqual(fromGray);
+        faces++;
+      }
+    }
+    expect(faces).toBeGreaterThanOrEqual(15);
+    // A grey level that needs the truncation ((r + g + b) / 3 = 84.33 → 84), all over an image:
+    // reading RGB must truncate exactly as dlibGray does or the trees split differently.
+    const odd = { width: 120, height: 120, data: new Uint8Array(120 * 120 * 3) };
+    for (let i = 0; i < odd.data.length; i++) odd.data[i] = (i * 37 + (i >> 7) * 11) % 256;
+    const rect = { left: 10, top: 10, right: 109, bottom: 109 };
+    expect(Array.from(predictor.predictRgb(odd, rect))).toEqual(Array.from(predictor.predict(dlibGray(odd), rect)));
+  });
+
   it("the LandmarkModel returns dlib's float points for ferkit boxes (boxes: 'dlib' = no mapping)", async () => {
     const lm = await createDlibLandmarks({ model, boxes: 'dlib' });
     const c = cases[0];
     const points = await lm.detect(c.image, c.rects.map(dlibRectToBox));
     const direct = predictAll(model, [c]);
     expect(points).toHaveLength(c.rects.length);
+    const exact = createDlibShapePredictor(model);
+    const gray = dlibGray(c.image);
     points.forEach((pts, f) => {
       expect(pts).toHaveLength(68);
+      expect(pts.flat()).toEqual(Array.from(exact.predict(gray, c.rects[f]))); // the same floats, bit for bit
       expect(pts.flat().map(dlibRound)).toEqual(direct[f]);
       expect(pts.flat().some((v) => !Number.isInteger(v))).toBe(true); // floats, not dlib's rounded points
     });

@@ -13,7 +13,12 @@
  */
 import { join } from 'node:path';
 import { DLIB_BOX_MAPPINGS, type DlibBoxMapping, mapBox } from '../landmarks/dlib-box-mapping.js';
-import { boxToDlibRect, createDlibShapePredictor, dlibGray, dlibRectToBox } from '../landmarks/dlib-shape-predictor.js';
+import {
+  boxToDlibRect,
+  createDlibShapePredictor,
+  type DlibShapePredictor,
+  dlibRectToBox,
+} from '../landmarks/dlib-shape-predictor.js';
 import { decodeImage } from '../node/decode.js';
 import { loadDlibShapePredictor } from '../node/dlib-shape.js';
 import { nodeRuntime } from '../node/runtime.js';
@@ -57,28 +62,34 @@ function stats(errors: number[]): NmeStats {
   };
 }
 
-interface PhotoBoxes {
+/** One AFW photo with its annotated faces and the boxes of dlib's HOG detector and of ferkit's detectors. */
+export interface AfwPhotoBoxes {
+  file: string;
+  /** GT boxes: bounding boxes of the 68 annotated points. */
   gt: Box[];
   truth: Point[][];
   image: RgbImage;
+  /** dlib's C++ get_frontal_face_detector rectangles (upsample 1), as ferkit boxes. */
   dlib: Box[];
-  det: Record<FitDetector, Box[]>;
+  det: Partial<Record<FitDetector, Box[]>>;
 }
 
-export async function runDlibAfw(options: {
+/**
+ * Decodes the AFW photos and runs dlib's HOG detector (C++, upsample 1) and each ferkit detector
+ * (as createFaceDetector makes it, one thread) on every one.
+ */
+export async function collectAfwBoxes(options: {
   dir: string;
-  detectors?: FitDetector[];
+  detectors: readonly FitDetector[];
   limit?: number;
   log?: (m: string) => void;
-}): Promise<DlibAfwReport> {
-  const kinds = options.detectors ?? ['cnn', 'haar'];
+}): Promise<AfwPhotoBoxes[]> {
+  const kinds = options.detectors;
   const log = options.log ?? (() => {});
   const truth = await loadAfwAnnotations(options.dir, options.limit);
   const binary = await buildDlibShapeReference();
-  const model = await loadDlibShapePredictor();
-  const predictor = createDlibShapePredictor(model);
   const detectors = await Promise.all(kinds.map((k) => createFaceDetector(k, nodeRuntime, { threads: 1 })));
-  const photos: PhotoBoxes[] = [];
+  const photos: AfwPhotoBoxes[] = [];
   try {
     const batch = 12; // photos per run of dlib's HOG program (its stdin carries the raw pixels)
     for (let i0 = 0; i0 < truth.length; i0 += batch) {
@@ -86,11 +97,12 @@ export async function runDlibAfw(options: {
       const images = await Promise.all(chunk.map((t) => decodeImage(join(options.dir, t.file))));
       const hog = await dlibHogRects(binary, images, 1);
       for (let j = 0; j < chunk.length; j++) {
-        const det = {} as Record<FitDetector, Box[]>;
+        const det: AfwPhotoBoxes['det'] = {};
         for (let d = 0; d < kinds.length; d++) {
           det[kinds[d]] = (await detectors[d].detect(images[j])).map((x) => x.box);
         }
         photos.push({
+          file: chunk[j].file,
           gt: chunk[j].faces.map(pointsBox),
           truth: chunk[j].faces,
           image: images[j],
@@ -103,52 +115,79 @@ export async function runDlibAfw(options: {
   } finally {
     for (const d of detectors) await d.dispose();
   }
+  return photos;
+}
 
-  const grays = photos.map((p) => dlibGray(p.image));
-  const landmarksNme = (i: number, g: number, box: Box): number => {
-    const xy = predictor.predict(grays[i], boxToDlibRect(box));
-    const pts: Point[] = [];
-    for (let k = 0; k < xy.length; k += 2) pts.push([xy[k], xy[k + 1]]);
-    return nme(pts, photos[i].truth[g]);
-  };
-  const match = (i: number, boxes: Box[]) => matchBoxes(photos[i].gt, boxes, byTolerance());
+/** One annotated AFW face with its tolerant-matched dlib HOG box and detector box (null: not found). */
+export interface AfwFaceBoxes {
+  /** Index into the photos (its parity is the 2-fold split) and into that photo's faces. */
+  photo: number;
+  face: number;
+  hog: Box | null;
+  det: Box | null;
+}
 
-  const dlibErrors: number[] = [];
-  photos.forEach((p, i) => {
-    match(i, p.dlib).forEach((j, g) => {
-      if (j >= 0) dlibErrors.push(landmarksNme(i, g, p.dlib[j]));
-    });
+/** Every annotated face of every photo with its HOG and `kind` boxes, each matched to the face by tolerance. */
+export function afwFaces(photos: readonly AfwPhotoBoxes[], kind: FitDetector): AfwFaceBoxes[] {
+  return photos.flatMap((p, photo) => {
+    const dets = p.det[kind] ?? [];
+    const hog = matchBoxes(p.gt, p.dlib, byTolerance());
+    const det = matchBoxes(p.gt, dets, byTolerance());
+    return p.gt.map((_, face) => ({
+      photo,
+      face,
+      hog: hog[face] >= 0 ? p.dlib[hog[face]] : null,
+      det: det[face] >= 0 ? dets[det[face]] : null,
+    }));
   });
+}
 
+/** (detector box, dlib box) pairs of the faces both found, for fitBoxCalibration: all photos or one parity. */
+export function mappingPairs(faces: readonly AfwFaceBoxes[], fold: 0 | 1 | 'all'): { det: Box; gt: Box }[] {
+  return faces.flatMap((f) =>
+    f.det && f.hog && (fold === 'all' || f.photo % 2 === fold) ? [{ det: f.det, gt: f.hog }] : [],
+  );
+}
+
+/** NME of dlib's predictor on `box` (a ferkit box, rounded to dlib's rectangle) against the 68 annotated points. */
+export function dlibNme(predictor: DlibShapePredictor, image: RgbImage, box: Box, truth: readonly Point[]): number {
+  const xy = predictor.predictRgb(image, boxToDlibRect(box));
+  const pts: Point[] = [];
+  for (let k = 0; k < xy.length; k += 2) pts.push([xy[k], xy[k + 1]]);
+  return nme(pts, truth);
+}
+
+export async function runDlibAfw(options: {
+  dir: string;
+  detectors?: FitDetector[];
+  limit?: number;
+  log?: (m: string) => void;
+}): Promise<DlibAfwReport> {
+  const kinds = options.detectors ?? ['cnn', 'haar'];
+  const photos = await collectAfwBoxes({ ...options, detectors: kinds });
+  const predictor = createDlibShapePredictor(await loadDlibShapePredictor());
+
+  const landmarksNme = (i: number, g: number, box: Box): number =>
+    dlibNme(predictor, photos[i].image, box, photos[i].truth[g]);
   const report: DlibAfwReport = {
     images: photos.length,
     faces: photos.reduce((n, p) => n + p.gt.length, 0),
-    dlibBoxes: stats(dlibErrors),
+    dlibBoxes: stats(afwFaces(photos, kinds[0]).flatMap((f) => (f.hog ? [landmarksNme(f.photo, f.face, f.hog)] : []))),
     detectors: [],
   };
   for (const kind of kinds) {
-    const pairs = (fold: 0 | 1 | 'all') =>
-      photos.flatMap((p, i) => {
-        if (fold !== 'all' && i % 2 !== fold) return [];
-        const md = match(i, p.dlib);
-        return match(i, p.det[kind]).flatMap((j, g) =>
-          j >= 0 && md[g] >= 0 ? [{ det: p.det[kind][j], gt: p.dlib[md[g]] }] : [],
-        );
-      });
-    const { pairs: count, ...fitted } = fitBoxCalibration(pairs('all'));
-    const byFold = [fitBoxCalibration(pairs(1)), fitBoxCalibration(pairs(0))]; // photo i uses byFold[i % 2]
+    const faces = afwFaces(photos, kind);
+    const { pairs: count, ...fitted } = fitBoxCalibration(mappingPairs(faces, 'all'));
+    const byFold = [fitBoxCalibration(mappingPairs(faces, 1)), fitBoxCalibration(mappingPairs(faces, 0))]; // photo i uses byFold[i % 2]
     const raw: number[] = [];
     const mapped: number[] = [];
     const committed: number[] = [];
-    photos.forEach((p, i) => {
-      match(i, p.det[kind]).forEach((j, g) => {
-        if (j < 0) return;
-        const box = p.det[kind][j];
-        raw.push(landmarksNme(i, g, box));
-        mapped.push(landmarksNme(i, g, mapBox(box, byFold[i % 2])));
-        committed.push(landmarksNme(i, g, mapBox(box, DLIB_BOX_MAPPINGS[kind])));
-      });
-    });
+    for (const { photo: i, face: g, det: box } of faces) {
+      if (!box) continue;
+      raw.push(landmarksNme(i, g, box));
+      mapped.push(landmarksNme(i, g, mapBox(box, byFold[i % 2])));
+      committed.push(landmarksNme(i, g, mapBox(box, DLIB_BOX_MAPPINGS[kind])));
+    }
     report.detectors.push({
       kind,
       mapping: { ...fitted, pairs: count },

@@ -2,7 +2,8 @@
  * dlib's shape_predictor (Kazemi & Sullivan 2014, an ensemble of regression trees) run on a face
  * rectangle, computing what dlib/image_processing/shape_predictor.h computes, in the same precision:
  *
- *  - grey levels: get_pixel_intensity(rgb_pixel) = (r + g + b) / 3 in unsigned integer arithmetic;
+ *  - grey levels: get_pixel_intensity(rgb_pixel) = (r + g + b) / 3 in unsigned integer arithmetic
+ *    (dlib converts the whole image first; predictRgb converts only the feature pixels it reads);
  *  - the shape lives in box-normalised coordinates; unnormalizing_tform(rect) maps (0,0) to the
  *    rectangle's top-left and (1,1) to its bottom-right corner (dlib rectangles are inclusive, so the
  *    scale is right − left, not the width);
@@ -60,6 +61,12 @@ export interface DlibShapePredictor {
    * (dlib's full_object_detection holds Math.floor(v + 0.5) of each). Writes into `out` if given.
    */
   predict(gray: GrayImage, rect: DlibRect, out?: Float64Array): Float64Array;
+  /**
+   * The same points straight from an RGB image: only the feature pixels the trees read (a few
+   * thousand per face) are converted to dlib's grey level, instead of the whole image first. Equal,
+   * bit for bit, to predict(dlibGray(image), rect).
+   */
+  predictRgb(image: RgbImage, rect: DlibRect, out?: Float64Array): Float64Array;
 }
 
 /**
@@ -110,8 +117,9 @@ export function createDlibShapePredictor(
 
   const fround = Math.fround;
 
-  function predict(gray: GrayImage, rect: DlibRect, out = new Float64Array(shapeLength)): Float64Array {
-    const { width, height, data } = gray;
+  /** `channels`: 1 = grey pixels; 3 = RGB pixels, each read converted as dlibGray converts it. */
+  function run(image: GrayImage | RgbImage, channels: 1 | 3, rect: DlibRect, out: Float64Array): Float64Array {
+    const { width, height, data } = image;
     const scaleX = rect.right - rect.left;
     const scaleY = rect.bottom - rect.top;
     const offsetX = rect.left;
@@ -163,7 +171,12 @@ export function createDlibShapePredictor(
         const py = fround(fround(fround(m10 * dx) + fround(m11 * dy)) + current[a + 1]);
         const x = Math.floor(scaleX * px + offsetX + 0.5);
         const y = Math.floor(scaleY * py + offsetY + 0.5);
-        features[i] = x >= 0 && y >= 0 && x < width && y < height ? data[y * width + x] : 0;
+        if (x < 0 || y < 0 || x >= width || y >= height) features[i] = 0;
+        else if (channels === 1) features[i] = data[y * width + x];
+        else {
+          const k = 3 * (y * width + x);
+          features[i] = ((data[k] + data[k + 1] + data[k + 2]) / 3) | 0;
+        }
       }
 
       // Every tree of this cascade picks a leaf; their shape deltas are added in tree order.
@@ -187,7 +200,11 @@ export function createDlibShapePredictor(
     return out;
   }
 
-  return { model, predict };
+  return {
+    model,
+    predict: (gray, rect, out = new Float64Array(shapeLength)) => run(gray, 1, rect, out),
+    predictRgb: (image, rect, out = new Float64Array(shapeLength)) => run(image, 3, rect, out),
+  };
 }
 
 /** dlib's integer point for a float coordinate (dlib::vector's conversion: floor(v + 0.5)). */

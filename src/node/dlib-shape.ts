@@ -8,7 +8,7 @@ import { FerkitError } from '../errors.js';
 import { assertRgbImage } from '../image/ops.js';
 import { DLIB_BOX_MAPPINGS, type DlibBoxMapping, type DlibBoxSource, mapBox } from '../landmarks/dlib-box-mapping.js';
 import { type DlibShapeModel, parseDlibShapePredictor } from '../landmarks/dlib-shape-model.js';
-import { boxToDlibRect, createDlibShapePredictor, dlibGray } from '../landmarks/dlib-shape-predictor.js';
+import { boxToDlibRect, createDlibShapePredictor } from '../landmarks/dlib-shape-predictor.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { Box, Point } from '../types.js';
 
@@ -64,12 +64,12 @@ export async function createDlibLandmarks(options: DlibLandmarksOptions = {}): P
       if (disposed) throw new FerkitError('E_DISPOSED', 'dlib shape predictor: used after dispose()');
       assertRgbImage(image);
       if (boxes.length === 0) return [];
-      const gray = dlibGray(image);
       return boxes.map((box, k) => {
         if (![box?.x, box?.y, box?.width, box?.height].every(Number.isFinite)) {
           throw new FerkitError('E_INPUT', `boxes[${k}]: x, y, width and height must be finite numbers`);
         }
-        const xy = predictor.predict(gray, boxToDlibRect(mapBox(box, mapping)));
+        // Only the pixels the trees read are made grey (predictRgb), not the whole photo per call.
+        const xy = predictor.predictRgb(image, boxToDlibRect(mapBox(box, mapping)));
         const points: Point[] = [];
         for (let j = 0; j < xy.length; j += 2) points.push([xy[j], xy[j + 1]]);
         return points;

@@ -6,7 +6,7 @@
  */
 import type { FaceResult } from '../pipeline/types.js';
 import { EXPRESSION_LABELS } from '../types.js';
-import { EXPRESSION_COLORS } from './colors.js';
+import { EXPRESSION_COLORS, PURPLE } from './colors.js';
 import { type FaceLayout, type LabelLayout, layoutOverlay, type PanelPlacement } from './panel-layout.js';
 
 export { ACCENT_COLORS, EXPRESSION_COLORS, PURPLE } from './colors.js';
@@ -39,7 +39,10 @@ export interface OverlayOptions {
   bars?: boolean;
   /** Face ids from a tracker, drawn in the label and panel header when given (same order as faces). */
   ids?: readonly (number | string)[];
-  /** One colour for every face; by default each face gets its own accent (ACCENT_COLORS). */
+  /**
+   * The face boxes' colour (default PURPLE, the paper's purple box). When given, it is also every face's
+   * accent; by default each face's label, panel header and leader line get their own accent (ACCENT_COLORS).
+   */
   boxColor?: string;
   pointColor?: string;
 }
@@ -60,7 +63,7 @@ export function drawOverlay(
   });
   ctx.save();
   // Boxes under labels, so a label that had to go over a neighbour's box stays readable.
-  if (boxes) for (const [i, face] of faces.entries()) drawBox(ctx, face, layouts[i]);
+  if (boxes) for (const [i, face] of faces.entries()) drawBox(ctx, face, layouts[i], options.boxColor ?? PURPLE);
   for (const { label, accent } of layouts) if (label) drawLabel(ctx, label, accent);
   if (points) for (const face of faces) drawPoints(ctx, face, pointColor);
   for (const [i, face] of faces.entries()) {
@@ -71,9 +74,9 @@ export function drawOverlay(
   ctx.restore();
 }
 
-function drawBox(ctx: Canvas2D, face: FaceResult, layout: FaceLayout): void {
+function drawBox(ctx: Canvas2D, face: FaceResult, layout: FaceLayout, color: string): void {
   const { x, y, width, height } = face.box;
-  ctx.strokeStyle = layout.accent;
+  ctx.strokeStyle = color;
   ctx.lineWidth = layout.lineWidth;
   ctx.strokeRect(x, y, width, height);
 }

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intersectionArea } from '../src/image/ops.js';
+import { intersectionArea, unionBox } from '../src/image/ops.js';
 import { type Analyzer, createAnalyzer, layoutOverlay } from '../src/node/index.js';
 import type { FaceResult } from '../src/pipeline/types.js';
 import { ACCENT_COLORS } from '../src/render/overlay.js';
@@ -90,7 +90,7 @@ function roomFor(
         blocked[y * W + x] + sum[y * (W + 1) + x + 1] + sum[(y + 1) * (W + 1) + x] - sum[y * (W + 1) + x];
   const b = faces[i].box;
   const l = layouts[i].label;
-  const block = l ? union(b, l) : b;
+  const block = l ? unionBox(b, l) : b;
   const reach = PANEL_REACH * Math.max(pw, ph);
   const cw = Math.ceil(pw);
   const ch = Math.ceil(ph);
@@ -111,17 +111,6 @@ function roomFor(
     }
   }
   return null;
-}
-
-function union(a: Box, b: Box): Box {
-  const x = Math.min(a.x, b.x);
-  const y = Math.min(a.y, b.y);
-  return {
-    x,
-    y,
-    width: Math.max(a.x + a.width, b.x + b.width) - x,
-    height: Math.max(a.y + a.height, b.y + b.height) - y,
-  };
 }
 
 /** Each face got the largest panel that has room: no room at the next larger size, none at all for label only. */

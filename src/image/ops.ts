@@ -158,6 +158,18 @@ export function intersectionArea(a: Box, b: Box): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
+/** The smallest box holding both boxes. */
+export function unionBox(a: Box, b: Box): Box {
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return {
+    x,
+    y,
+    width: Math.max(a.x + a.width, b.x + b.width) - x,
+    height: Math.max(a.y + a.height, b.y + b.height) - y,
+  };
+}
+
 export function iou(a: Box, b: Box): number {
   const inter = intersectionArea(a, b);
   const union = a.width * a.height + b.width * b.height - inter;

@@ -6,7 +6,7 @@
  * full size beside, below or above its face (then slid along it, then detached within reach, tied by a
  * leader line); then the same at smaller scales; then no panel ("label only").
  */
-import { intersectionArea } from '../image/ops.js';
+import { intersectionArea, unionBox } from '../image/ops.js';
 import type { FaceResult } from '../pipeline/types.js';
 import { type Box, EXPRESSION_LABELS } from '../types.js';
 import { accentColor } from './colors.js';
@@ -115,7 +115,7 @@ export function layoutOverlay(
   if (panels) {
     const obstacles: Box[] = [...boxes, ...layouts.flatMap((l) => (l.label ? [l.label] : []))];
     for (const i of order) {
-      const block = layouts[i].label ? union(boxes[i], layouts[i].label!) : boxes[i];
+      const block = layouts[i].label ? unionBox(boxes[i], layouts[i].label!) : boxes[i];
       const panel = placePanel(boxes[i], block, layouts[i].label, frame, obstacles);
       if (!panel) continue;
       layouts[i].panel = panel;
@@ -344,17 +344,6 @@ function within(r: Box, frame: Box): boolean {
     r.x + r.width <= frame.x + frame.width + EPS &&
     r.y + r.height <= frame.y + frame.height + EPS
   );
-}
-
-function union(a: Box, b: Box): Box {
-  const x = Math.min(a.x, b.x);
-  const y = Math.min(a.y, b.y);
-  return {
-    x,
-    y,
-    width: Math.max(a.x + a.width, b.x + b.width) - x,
-    height: Math.max(a.y + a.height, b.y + b.height) - y,
-  };
 }
 
 function inflate(r: Box, m: number): Box {

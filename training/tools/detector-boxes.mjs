@@ -10,6 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage, nodeRuntime } from '../../dist/node/index.js';
+import { iou, pointsBox } from '../../dist/image/ops.js';
 import { createFaceDetector } from '../../dist/node/stages.js';
 
 const [root, out] = process.argv.slice(2);
@@ -19,13 +20,6 @@ if (!root || !out) {
 }
 const annotations = JSON.parse(await readFile(join(root, 'landmarks68.json'), 'utf8'));
 const detector = await createFaceDetector('cnn', nodeRuntime, { threads: 1 });
-const iou = (a, b) => {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (w <= 0 || h <= 0) return 0;
-  const i = w * h;
-  return i / (a.width * a.height + b.width * b.height - i);
-};
 const result = {};
 let found = 0;
 let total = 0;
@@ -35,9 +29,7 @@ for (const [n, file] of files.entries()) {
   const detections = await detector.detect(image, {});
   result[file] = annotations[file].faces.map((points) => {
     total++;
-    const xs = points.map((p) => p[0]);
-    const ys = points.map((p) => p[1]);
-    const gt = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+    const gt = pointsBox(points);
     let best = null;
     let bestIou = 0.3;
     for (const d of detections) {

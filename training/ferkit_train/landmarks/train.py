@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
+from ..train import update_ema
 from .data import Augment, LandmarkSet, load_set, make_batch, split_holdout
 from .net import FACEAPI_WIDTHS, LandmarkNet, count_params, load_faceapi_weights
 
@@ -127,9 +128,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             opt.step()
             step += 1
             with torch.no_grad():
-                d = min(args.ema, (1 + step) / (10 + step))
-                for pe, pm in zip(ema.parameters(), model.parameters()):
-                    pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+                update_ema(ema, model, args.ema, step)
             losses.append(float(loss))
         h = evaluate(ema, hold)
         row = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else math.nan, "holdout_nme_median": float(np.median(h)),

@@ -99,6 +99,7 @@ function readJson(p) {
 let defaultSsdSize = 320;
 let defaultTinySize = 416;
 let defaultExpressionModel = 'ferkit-resnet-int8';
+let defaultLandmarkFile = 'ferkit-landmarks.onnx';
 async function loadDefaults() {
   try {
     const ssd = await import(pathToFileURL(join(ROOT, 'dist', 'detect', 'ssd.js')).href);
@@ -107,6 +108,8 @@ async function loadDefaults() {
     defaultTinySize = tiny.TINY_DEFAULT_INPUT_SIZE ?? defaultTinySize;
     const expression = await import(pathToFileURL(join(ROOT, 'dist', 'expression', 'default-model.js')).href);
     defaultExpressionModel = expression.DEFAULT_EXPRESSION_MODEL ?? defaultExpressionModel;
+    const landmarks = await import(pathToFileURL(join(ROOT, 'dist', 'landmarks', 'default-model.js')).href);
+    defaultLandmarkFile = landmarks.DEFAULT_LANDMARK_MODEL ? `${landmarks.DEFAULT_LANDMARK_MODEL}.onnx` : defaultLandmarkFile;
   } catch {
     /* dist/ not built: the fallbacks only affect which detector and model are preselected */
   }
@@ -150,8 +153,8 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
           bytes,
           label: `${kind === 'tiny' ? 'Tiny face detector' : 'SSD MobileNetV1'}${inputSize ? ` ${inputSize} px` : ''}`,
         });
-      } else if (/landmark/i.test(card.id ?? '') || /landmark/i.test(card.file)) {
-        landmarks.push({ file: card.file, bytes });
+      } else if (card.task === 'landmarks68' || /landmark/i.test(`${card.id ?? ''} ${card.file}`)) {
+        landmarks.push({ name: card.name ?? card.id ?? card.file.replace(/\.onnx$/, ''), file: card.file, bytes });
       }
     }
   }
@@ -176,6 +179,10 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
     files.set(basename(HAAR), HAAR);
     detectors.push({ id: 'haar', kind: 'haar', file: basename(HAAR), bytes: statSync(HAAR).size, label: 'Haar cascade (OpenCV, CPU)' });
   }
+  // ferkit's default landmark model first (the app loads landmarks[0]), then face-api's.
+  const lm = defaultLandmarkFile;
+  landmarks.sort((a, b) => (a.file === lm ? -1 : b.file === lm ? 1 : a.file.localeCompare(b.file)));
+  if (landmarks[0]?.file === lm) landmarks[0].default = true;
   // ferkit's default expression model first, then the rest by name.
   const first = defaultExpressionModel;
   expression.sort((a, b) => (a.name === first ? -1 : b.name === first ? 1 : a.name.localeCompare(b.name)));

@@ -99,7 +99,8 @@ describe.skipIf(!HAVE_DLIB)('the dlib stack through the analyzer', () => {
   it('keys queue jobs by detector, landmark model and upsampling', () => {
     const key = (o: Parameters<typeof jobAnalysisOptions>[0]) => jobKey('0'.repeat(64), jobAnalysisOptions(o));
     const base = key({});
-    expect(key({ landmarks: 'faceapi' })).toBe(base);
+    expect(key({ landmarks: 'ferkit' })).toBe(base);
+    expect(key({ landmarks: 'faceapi' })).not.toBe(base);
     expect(key({ landmarks: 'dlib' })).not.toBe(base);
     expect(key({ detector: 'dlib' })).toBe(key({ detector: 'dlib', dlibUpsample: 1 }));
     expect(key({ detector: 'dlib', dlibUpsample: 0 })).not.toBe(key({ detector: 'dlib' }));

@@ -5,20 +5,21 @@
  * int8 engine than PyTorch's, so a few more faces near a class boundary may flip.
  * Needs ../shared/data (skipped without it).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Fer2013Data, loadFer2013 } from '../src/data/fer2013.js';
 import { accuracy, predictions } from '../src/eval/metrics.js';
 import { ExpressionClassifier } from '../src/expression/classifier.js';
+import { bundledModelNames } from '../src/node/bundled-models.js';
 import { loadExpressionModel } from '../src/node/expression-model.js';
 import { bundledModelDir } from '../src/node/paths.js';
 import { nodeRuntime } from '../src/node/runtime.js';
 
 const dataRoot = resolve(process.env.FERKIT_DATA ?? fileURLToPath(new URL('../../shared/data', import.meta.url)));
 const publicTest = join(dataRoot, 'fer2013', 'publictest.bin');
-const models = readdirSync(bundledModelDir()).filter((f) => f.endsWith('.onnx'));
+const models = bundledModelNames('expression').map((name) => `${name}.onnx`);
 
 /** Largest |ferkit − card| accuracy gap accepted: 4 faces of 3,589 in float, 18 in int8. */
 const MAX_GAP = { fp32: 0.0012, int8: 0.005 } as const;

@@ -3,17 +3,16 @@
  * onnxruntime-node, give PyTorch's probabilities (exported beside each model): within 1e-4 for
  * float models, within the fixture's wider tolerance for int8 ones (two int8 engines round apart).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundledModelNames } from '../src/node/bundled-models.js';
 import { bundledModelDir } from '../src/node/paths.js';
 import { checkParity, MAX_PARITY_TOLERANCE } from './helpers/parity.js';
 
-const models = existsSync(bundledModelDir())
-  ? readdirSync(bundledModelDir()).filter(
-      (f) => f.endsWith('.onnx') && existsSync(join(bundledModelDir(), f.replace(/\.onnx$/, '.parity.json'))),
-    )
-  : [];
+const models = bundledModelNames('expression')
+  .map((name) => `${name}.onnx`)
+  .filter((f) => existsSync(join(bundledModelDir(), f.replace(/\.onnx$/, '.parity.json'))));
 
 describe('expression model parity with PyTorch', () => {
   it('ships at least one model with a parity fixture', () => {

@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_MODEL } from '../src/expression/default-model.js';
+import { DEFAULT_LANDMARK_MODEL } from '../src/landmarks/default-model.js';
 // @ts-expect-error plain .mjs helpers shared with web/measure.mjs
 import { makeFakeCamera } from './fixtures-web/fake-camera.mjs';
 // @ts-expect-error plain .mjs helpers shared with web/measure.mjs
@@ -53,6 +54,7 @@ interface PageState {
   framesWithFaces: number;
   faceCounts: number[];
   messages: { key: string; kind: string; text: string }[];
+  info: { landmarks: string } | null;
   lastResult: {
     width: number;
     height: number;
@@ -127,6 +129,8 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       // Software mode: headless Chromium with --disable-gpu has no WebGPU adapter; the page says so.
       expect(s.backend).toBe('wasm');
       expect(s.messages.find((m) => m.key === 'webgpu')?.text).toMatch(/WebGPU.*WASM/);
+      // ferkit's own landmark model is the browser's default (served from models/ beside face-api's).
+      expect(s.info?.landmarks).toMatch(new RegExp(`/${DEFAULT_LANDMARK_MODEL}\\.onnx$`));
 
       await page.click('[data-testid=camera-start]');
       await page.waitForFunction('window.__ferkit.framesAnalysed >= 20', null, { timeout: 300_000, polling: 500 });

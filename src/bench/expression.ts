@@ -3,11 +3,10 @@
  * face per call and batched, with and without flip TTA, on onnxruntime-node and on
  * onnxruntime-web's WASM backend (the browser app's engine without WebGPU, run here in Node).
  */
-import { readdirSync } from 'node:fs';
 import { createWebRuntime } from '../browser/runtime.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
+import { bundledModelNames } from '../node/bundled-models.js';
 import { loadExpressionModel } from '../node/expression-model.js';
-import { bundledModelDir } from '../node/paths.js';
 import { nodeRuntime } from '../node/runtime.js';
 import type { InferenceRuntime } from '../runtime/types.js';
 import { median } from './photos.js';
@@ -45,10 +44,7 @@ function crops(n: number): Uint8Array[] {
 }
 
 export function bundledExpressionModels(): string[] {
-  return readdirSync(bundledModelDir())
-    .filter((f) => f.endsWith('.onnx'))
-    .map((f) => f.replace(/\.onnx$/, ''))
-    .sort();
+  return bundledModelNames('expression');
 }
 
 async function runtimeFor(engine: ExpressionBenchEngine, threads: number): Promise<InferenceRuntime> {

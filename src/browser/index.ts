@@ -6,7 +6,7 @@
  *   import { createBrowserAnalyzer, drawOverlay } from 'ferkit/browser';
  *
  *   const analyzer = await createBrowserAnalyzer({
- *     modelBaseUrl: '/models/',              // ssd_mobilenetv1_384.onnx, face_landmark_68.onnx, ferkit-resnet-int8.onnx + .json
+ *     modelBaseUrl: '/models/',              // ssd_mobilenetv1_320.onnx, ferkit-landmarks.onnx, ferkit-resnet-int8.onnx + .json
  *     runtime: { wasmPaths: '/ort/' },       // where node_modules/onnxruntime-web/dist/ is served
  *   });
  *   const result = await analyzer.analyze(document.querySelector('img')!);
@@ -14,7 +14,7 @@
  *   // video: analyze(videoElement, { mode: 'video' }) adds stable ids and EMA-smoothed expressions
  *   await analyzer.dispose();
  *
- * Models are fetched from URLs: `models/` (expression models and their JSON cards) and the
+ * Models are fetched from URLs: `models/` (ferkit's landmark and expression models, with JSON cards) and the
  * converted face-api models (`npm run models` → .cache/models/) must be served by the app.
  */
 

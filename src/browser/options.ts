@@ -4,6 +4,7 @@ import { FerkitError } from '../errors.js';
 import type { ExpressionModelCard } from '../expression/card.js';
 import type { TestTimeAugmentation } from '../expression/classifier.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
+import { DEFAULT_LANDMARK_MODEL } from '../landmarks/default-model.js';
 import type { AnalysisResult, FaceResult } from '../pipeline/types.js';
 import type { InferenceRuntime } from '../runtime/types.js';
 import { checkTrackerOptions, type TrackerOptions } from '../track/tracker.js';
@@ -32,7 +33,10 @@ export interface BrowserAnalyzerOptions {
   videoDetector?: { detector: 'ssd' | 'tiny' | 'haar'; model?: string };
   /** Haar cascade XML file or URL (default 'haarcascade_frontalface_default.xml'). */
   haarCascade?: string;
-  /** Landmark model file or URL (default 'face_landmark_68.onnx'). */
+  /**
+   * Landmark model file or URL (default 'ferkit-landmarks.onnx', ferkit's own; face-api's converted
+   * 'face_landmark_68.onnx' has the same contract).
+   */
   landmarkModel?: string;
   /**
    * Expression model .onnx file or URL (default 'ferkit-resnet-int8.onnx'; on WebGPU prefer the float
@@ -117,7 +121,7 @@ export const BROWSER_DEFAULTS = {
   modelBaseUrl: '/models/',
   detector: 'ssd',
   haarCascade: 'haarcascade_frontalface_default.xml',
-  landmarkModel: 'face_landmark_68.onnx',
+  landmarkModel: `${DEFAULT_LANDMARK_MODEL}.onnx`,
   expressionModel: `${DEFAULT_EXPRESSION_MODEL}.onnx`,
   scoreThreshold: 0.5,
   minFaceSize: 24,

@@ -58,10 +58,10 @@ export function analysisHelp(column: number, omit: readonly (keyof typeof ANALYS
     ],
     [
       'landmarks',
-      '--landmarks faceapi|dlib',
+      '--landmarks ferkit|faceapi|dlib',
       [
-        "68-point model: faceapi = face-api's net (default), dlib = dlib's",
-        'shape predictor, as in the paper (libdlib-data)',
+        "68-point model: ferkit = ferkit's own (default; models/ferkit-landmarks.onnx),",
+        "faceapi = face-api's net, dlib = dlib's shape predictor, as in the paper (libdlib-data)",
       ],
     ],
     ['dlib-upsample', '--dlib-upsample N', ['with --detector dlib: upsample N times first (default 1, as dlib)']],

@@ -9,14 +9,15 @@ import { resolve } from 'node:path';
 import { BENCHMARKS_ARGS, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
 import { SSD_DEFAULT_INPUT_SIZE } from '../detect/ssd.js';
 import type { AfwDetectorSpec } from '../eval/afw.js';
+import { DEFAULT_LANDMARK_KIND, LANDMARK_KINDS } from '../landmarks/default-model.js';
 import { errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
 
 /** The suite's options (--help), without the BENCHMARKS.md ones that every suite shares. */
 export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKIT_DATA/afw, else ../shared/data/afw)
   --detector cnn|haar|dlib|all
                           detectors to run (default all)
-  --landmarks faceapi|dlib|all
-                          68-point model(s) on each detector's boxes (default faceapi);
+  --landmarks ${LANDMARK_KINDS.join('|')}|all
+                          68-point model(s) on each detector's boxes (default ${DEFAULT_LANDMARK_KIND});
                           dlib's predictor gets each detector's boxes mapped to its convention
   --dlib-upsample N       dlib detector: upsample N times first (default 1, as dlib)
   --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
@@ -81,9 +82,8 @@ export async function runAfwBench(argv: string[]): Promise<number> {
   let threads: number;
   try {
     const which = parseChoice(values.detector, '--detector', ['cnn', 'haar', 'dlib', 'all'] as const) ?? 'all';
-    const landmarkKinds = ((l) => (l === 'all' ? (['faceapi', 'dlib'] as const) : [l]))(
-      parseChoice(values.landmarks, '--landmarks', ['faceapi', 'dlib', 'all'] as const) ?? 'faceapi',
-    );
+    const landmarks = parseChoice(values.landmarks, '--landmarks', [...LANDMARK_KINDS, 'all'] as const);
+    const landmarkKinds = landmarks === 'all' ? LANDMARK_KINDS : [landmarks ?? DEFAULT_LANDMARK_KIND];
     const upsample = parseNumber(values['dlib-upsample'], '--dlib-upsample', 0, 8) ?? 1;
     if (!Number.isInteger(upsample)) throw new UsageError('--dlib-upsample: expected an integer');
     const sizes = (values.sizes ?? String(SSD_DEFAULT_INPUT_SIZE)).split(',').map((s) => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_LANDMARK_MODEL, LANDMARK_MODEL_TASK } from '../landmarks/default-model.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../node/expression-model.js';
 import { bundledModelDir, modelCacheDir } from '../node/paths.js';
 import { DEFAULT_CASCADE_PATH } from '../node/stages.js';
@@ -10,6 +11,7 @@ const help = `Usage: ferkit models [--json]
 
 Lists the models ferkit can use and their cards:
   expression models trained by ferkit (bundled in models/, with PublicTest accuracy),
+  ferkit's 68-point landmark model (bundled in models/, with its HELEN holdout error),
   the face detector and 68-point landmark models converted from @vladmandic/face-api
   (built by 'npm run models' or on first use, cached in .cache/models or $FERKIT_MODEL_CACHE),
   and the Haar cascade (Debian package opencv-data).
@@ -40,11 +42,26 @@ const command: Command = {
   help,
   async run(argv) {
     const { values } = parseCommandArgs(argv, { json: { type: 'boolean' } });
-    const expression = (await readCards(bundledModelDir())).filter((c) => c.task === 'expression' || c.error);
+    const bundled = await readCards(bundledModelDir());
+    const expression = bundled.filter((c) => c.task === 'expression' || c.error);
+    const landmarks = bundled.filter((c) => c.task === LANDMARK_MODEL_TASK);
     const converted = await readCards(modelCacheDir());
     const cascade = { path: DEFAULT_CASCADE_PATH, installed: existsSync(DEFAULT_CASCADE_PATH) };
     if (values.json) {
-      console.log(JSON.stringify({ default: DEFAULT_EXPRESSION_MODEL, expression, converted, cascade }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            default: DEFAULT_EXPRESSION_MODEL,
+            defaultLandmarks: DEFAULT_LANDMARK_MODEL,
+            expression,
+            landmarks,
+            converted,
+            cascade,
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     console.log(`Expression models (${bundledModelDir()}):`);
@@ -58,6 +75,15 @@ const command: Command = {
         `  ${String(c.name).padEnd(19)} ${family.padEnd(9)} ${String(c.precision ?? 'fp32').padEnd(5)}` +
           ` ${((Number(c.parameters) || 0) / 1e6).toFixed(2)} M params  ` +
           `${((Number(c.flops) || 0) / 1e6).toFixed(0)} MFLOPs  PublicTest ${pct(m.accuracy)} (TTA ${pct(m.accuracyTta)})  ECE ${Number(m.ece ?? NaN).toFixed(3)}${star}`,
+      );
+    }
+    console.log(`\nLandmark models (${bundledModelDir()}):`);
+    for (const c of landmarks) {
+      const h = (c.training as { holdout?: { holdout_nme_mean?: number } } | undefined)?.holdout?.holdout_nme_mean;
+      const params = (c.architecture as { parameters?: number } | undefined)?.parameters ?? 0;
+      const star = c.name === DEFAULT_LANDMARK_MODEL ? ' (default)' : '';
+      console.log(
+        `  ${String(c.name).padEnd(19)} 68 points  ${(params / 1e6).toFixed(2)} M params  HELEN holdout NME ${typeof h === 'number' ? h.toFixed(4) : '–'}${star}`,
       );
     }
     console.log(`\nConverted from @vladmandic/face-api (${modelCacheDir()}):`);

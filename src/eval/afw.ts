@@ -39,7 +39,7 @@ import { decodeImage } from '../node/decode.js';
 import { createDlibHogDetector } from '../node/dlib-hog.js';
 import { createDlibLandmarks, loadDlibShapePredictor } from '../node/dlib-shape.js';
 import { nodeRuntime } from '../node/runtime.js';
-import { createFaceDetector, createLandmarks, type LandmarkKind } from '../node/stages.js';
+import { createFaceDetector, createLandmarks, DEFAULT_LANDMARK_KIND, type LandmarkKind } from '../node/stages.js';
 import type { Point } from '../types.js';
 import { type AfwDetectorSummary, type AfwImageResult, byTolerance, matchBoxes, summarizeAfw } from './afw-metrics.js';
 import { type AfwPoseReport, afwFacePoses, afwPoseReport } from './afw-pose.js';
@@ -98,9 +98,9 @@ export interface AfwDetectorSpec {
   inputSize?: number;
   /** Detection options (cnn default: the SSD defaults, score > 0.5). */
   detectOptions?: DetectOptions;
-  /** The 68-point model run on this detector's boxes: 'faceapi' (default) or 'dlib' (boxes mapped to dlib's convention). */
+  /** The 68-point model run on this detector's boxes (default 'ferkit'; 'dlib' gets the boxes mapped to dlib's convention). */
   landmarks?: LandmarkKind;
-  /** Table label; default `cnn@<size> score>X` / `haar` / `dlib up1`, plus ` + dlib landmarks` for dlib's. */
+  /** Table label; default `cnn@<size> score>X` / `haar` / `dlib up1`, plus ` + <kind> landmarks` unless ferkit's. */
   label?: string;
 }
 
@@ -132,7 +132,8 @@ export interface AfwReport {
 /** `cnn@<size> score>X` (X: the given or the size's default threshold) or `haar`, unless spec.label. */
 export function detectorLabel(spec: AfwDetectorSpec): string {
   if (spec.label) return spec.label;
-  const landmarks = spec.landmarks === 'dlib' ? ' + dlib landmarks' : '';
+  const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
+  const landmarks = kind === DEFAULT_LANDMARK_KIND ? '' : ` + ${kind} landmarks`;
   if (spec.kind === 'haar') return `haar${landmarks}`;
   if (spec.kind === 'dlib') return `dlib up${spec.upsample ?? 1}${landmarks}`;
   const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
@@ -165,21 +166,25 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
   if (dup) throw new Error(`AFW: detector label ${dup} given twice`);
   const detectors: FaceDetector[] = [];
   const landmarkModels: (LandmarkModel | null)[] = [];
+  const networks = new Map<LandmarkKind, LandmarkModel>();
   const results: AfwImageResult[][] = options.detectors.map(() => []);
   try {
     for (const spec of options.detectors) detectors.push(await openDetector(spec, threads));
     if (options.landmarks !== false) {
-      // One face-api model serves every detector; dlib's predictor is loaded once (~100 MB) and
-      // wrapped per detector, so each maps its own boxes to dlib's convention.
-      const faceapi = options.detectors.some((s) => s.landmarks !== 'dlib')
-        ? await createLandmarks(nodeRuntime, { threads })
-        : null;
+      // One network per landmark kind serves every detector; dlib's predictor is loaded once (~100 MB)
+      // and wrapped per detector, so each maps its own boxes to dlib's convention.
+      for (const spec of options.detectors) {
+        const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
+        if (kind !== 'dlib' && !networks.has(kind))
+          networks.set(kind, await createLandmarks(nodeRuntime, { threads }, kind));
+      }
       const dlibModel = options.detectors.some((s) => s.landmarks === 'dlib') ? await loadDlibShapePredictor() : null;
       for (const spec of options.detectors) {
+        const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
         landmarkModels.push(
-          spec.landmarks === 'dlib' && dlibModel
+          kind === 'dlib' && dlibModel
             ? await createDlibLandmarks({ model: dlibModel, boxes: spec.kind })
-            : faceapi,
+            : (networks.get(kind) ?? null),
         );
       }
     }
@@ -214,7 +219,7 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
     }
   } finally {
     for (const d of detectors) await d.dispose();
-    for (const m of new Set(landmarkModels)) await m?.dispose();
+    for (const m of new Set([...networks.values(), ...landmarkModels])) await m?.dispose();
   }
   const summaries = labels.map((label, d) => summarizeAfw(label, results[d], truth));
   for (const s of summaries) {

@@ -1,6 +1,7 @@
 /**
- * 68-point facial landmarks (iBUG 300-W order) with face-api's FaceLandmark68Net, converted to ONNX
- * by src/convert/faceapi-landmarks.ts.
+ * 68-point facial landmarks (iBUG 300-W order) with a FaceLandmark68Net-contract model: ferkit's own
+ * (models/ferkit-landmarks.onnx, trained by training/ferkit_train/landmarks/ on exactly this crop) or
+ * face-api's, converted to ONNX by src/convert/faceapi-landmarks.ts.
  *
  * The face crop and the mapping back reproduce what face-api does for
  * `detectAllFaces(tensor).withFaceLandmarks()` (globalApi/DetectFaceLandmarksTasks.ts,
@@ -34,10 +35,12 @@ export const LANDMARK_IO = { input: 'input', output: 'landmarks' } as const;
 export const LANDMARK_COUNT = 68;
 
 export interface LandmarkModelOptions {
-  /** The ONNX model bytes (face_landmark_68.onnx from ensureFaceApiModels()). */
+  /** The ONNX model bytes (models/ferkit-landmarks.onnx, or face_landmark_68.onnx from ensureFaceApiModels()). */
   model: Uint8Array;
   /** Names the model in error messages (a path or an id). */
   source?: string;
+  /** The returned model's `name` (default 'face-landmark-68', face-api's). */
+  name?: string;
   /** Intra-op threads; 0 lets the engine choose. */
   threads?: number;
   /** Faces per inference batch (memory bound: 150 KB of input per face). Default 32. */
@@ -117,7 +120,7 @@ export async function createLandmarkModel(
   }
   const plane = 3 * LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE;
   return {
-    name: 'face-landmark-68',
+    name: options.name ?? 'face-landmark-68',
     async detect(image: RgbImage, boxes: readonly Box[]): Promise<Point[][]> {
       const s = session;
       if (!s) throw new FerkitError('E_DISPOSED', 'landmark model used after dispose()');

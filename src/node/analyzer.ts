@@ -32,9 +32,10 @@ export interface AnalyzerOptions {
    */
   detector?: DetectorKind;
   /**
-   * 68-point model: 'faceapi' (face-api's FaceLandmark68Net, default) or 'dlib' (dlib's shape
-   * predictor, as in the paper; Debian's libdlib-data). dlib's gets each detector's boxes mapped to
-   * dlib's box convention first (src/landmarks/dlib-box-mapping.ts).
+   * 68-point model: 'ferkit' (ferkit's own, models/ferkit-landmarks.onnx, default: AFW NME 0.056),
+   * 'faceapi' (face-api's FaceLandmark68Net, the same network before ferkit's training: 0.079) or
+   * 'dlib' (dlib's shape predictor, as in the paper; Debian's libdlib-data). dlib's gets each
+   * detector's boxes mapped to dlib's box convention first (src/landmarks/dlib-box-mapping.ts).
    */
   landmarks?: LandmarkKind;
   /** dlib detector only: times the image is upsampled before detecting, 0..8 (default 1, like dlib's `detector(img, 1)`). */
@@ -64,7 +65,7 @@ export interface AnalyzerOptions {
 
 export const ANALYZER_DEFAULTS = {
   detector: 'cnn',
-  landmarks: 'faceapi',
+  landmarks: 'ferkit',
   minFaceSize: 24,
   maxFaces: 100,
   expressionModel: DEFAULT_EXPRESSION_MODEL,

@@ -1,21 +1,23 @@
 /** Node: build the detector and landmark stages from their model files (converting face-api's on first use). */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ensureFaceApiModels } from '../convert/main.js';
 import { createSsdDetector } from '../detect/ssd.js';
 import type { FaceDetector } from '../detect/types.js';
+import { FerkitError } from '../errors.js';
+import { DEFAULT_LANDMARK_KIND, DEFAULT_LANDMARK_MODEL, type LandmarkKind } from '../landmarks/default-model.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { InferenceRuntime, SessionOptions } from '../runtime/types.js';
 import { createDlibHogDetector } from './dlib-hog.js';
 import { createDlibLandmarks } from './dlib-shape.js';
 import { createHaarDetector, DEFAULT_HAAR_CASCADE_PATH } from './haar.js';
+import { bundledModelDir } from './paths.js';
 
 /** 'cnn' = face-api's SSD MobileNetV1 (default); 'haar' = OpenCV's Haar cascade; 'dlib' = dlib's HOG detector. */
 export type DetectorKind = 'cnn' | 'haar' | 'dlib';
 export const DETECTOR_KINDS: readonly DetectorKind[] = ['cnn', 'haar', 'dlib'];
-/** 'faceapi' = face-api's FaceLandmark68Net (default); 'dlib' = dlib's 68-point shape predictor. */
-export type LandmarkKind = 'faceapi' | 'dlib';
-export const LANDMARK_KINDS: readonly LandmarkKind[] = ['faceapi', 'dlib'];
+export { DEFAULT_LANDMARK_KIND, LANDMARK_KINDS, type LandmarkKind } from '../landmarks/default-model.js';
 export const DEFAULT_CASCADE_PATH = DEFAULT_HAAR_CASCADE_PATH;
 
 export interface DetectorFiles {
@@ -55,19 +57,37 @@ export interface LandmarkFiles {
 export async function createLandmarks(
   runtime: InferenceRuntime,
   session: SessionOptions,
-  kind: LandmarkKind = 'faceapi',
+  kind: LandmarkKind = DEFAULT_LANDMARK_KIND,
   files: LandmarkFiles = {},
 ): Promise<LandmarkModel> {
   if (kind === 'dlib') return createDlibLandmarks({ path: files.shapePredictorPath, boxes: files.detector ?? 'cnn' });
+  if (kind === 'ferkit') {
+    const path = bundledLandmarkModelPath();
+    return createLandmarkModel(runtime, {
+      model: await readModelFile(path),
+      source: path,
+      name: DEFAULT_LANDMARK_MODEL,
+      ...session,
+    });
+  }
   const paths = await ensureFaceApiModels();
-  const model = await createLandmarkModel(runtime, {
+  return createLandmarkModel(runtime, {
     model: await readFile(paths.landmark68.model),
     source: paths.landmark68.model,
+    name: 'face-landmark-68',
     ...session,
   });
-  return {
-    name: 'face-landmark-68',
-    detect: (image, boxes) => model.detect(image, boxes),
-    dispose: () => model.dispose(),
-  };
+}
+
+/** models/ferkit-landmarks.onnx in the installed package. */
+export function bundledLandmarkModelPath(): string {
+  return join(bundledModelDir(), `${DEFAULT_LANDMARK_MODEL}.onnx`);
+}
+
+async function readModelFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new FerkitError('E_MODEL', `${path}: cannot read the landmark model (${(e as Error).message})`);
+  }
 }

@@ -8,7 +8,7 @@ import { FerkitError } from '../errors.js';
 import { createAnalyzer } from '../node/analyzer.js';
 import { decodeImageBytes } from '../node/decode.js';
 import { renderAnnotated } from '../node/render.js';
-import type { DetectorKind, LandmarkKind } from '../node/stages.js';
+import { DEFAULT_LANDMARK_KIND, type DetectorKind, type LandmarkKind } from '../node/stages.js';
 import type { AnalyzeTask, FromWorker, ModelInfo, WorkerConfig } from './protocol.js';
 
 export interface TaskRunner {
@@ -22,6 +22,7 @@ const DETECTOR_DESCRIPTIONS: Record<DetectorKind, string> = {
   dlib: "dlib: dlib's HOG frontal face detector (get_frontal_face_detector)",
 };
 const LANDMARK_DESCRIPTIONS: Record<LandmarkKind, string> = {
+  ferkit: "68-point iBUG landmarks (ferkit's landmark model, models/ferkit-landmarks.onnx)",
   faceapi: '68-point iBUG landmarks (face-api landmark68 net, converted to ONNX)',
   dlib: "68-point iBUG landmarks (dlib's shape predictor, shape_predictor_68_face_landmarks.dat)",
 };
@@ -35,7 +36,7 @@ export async function createTaskRunner(config: WorkerConfig): Promise<TaskRunner
   const card = analyzer.expressionClassifier.card;
   const info: ModelInfo = {
     detector: DETECTOR_DESCRIPTIONS[analyzer.options.detector ?? 'cnn'],
-    landmarks: LANDMARK_DESCRIPTIONS[analyzer.options.landmarks ?? 'faceapi'],
+    landmarks: LANDMARK_DESCRIPTIONS[analyzer.options.landmarks ?? DEFAULT_LANDMARK_KIND],
     expression: {
       name: card.name,
       family: card.family,

@@ -3,6 +3,7 @@
  * (protocol.ts), the configuration built from the page's controls, and the worker's load replies.
  */
 import { DEFAULT_EXPRESSION_MODEL } from '../../src/expression/default-model.js';
+import { DEFAULT_LANDMARK_MODEL } from '../../src/landmarks/default-model.js';
 import { say, unsay } from './messages.js';
 import { type DetectorEntry, el, type ModelIndex, page, params } from './page.js';
 import type { EngineConfig, FromWorker, ToWorker } from './protocol.js';
@@ -25,7 +26,7 @@ export async function loadIndex(): Promise<ModelIndex> {
       detectors: [
         { id: 'ssd', kind: 'ssd', file: 'ssd_mobilenetv1_384.onnx', label: 'SSD MobileNetV1 384 px', bytes: 0 },
       ],
-      landmarks: [{ file: 'face_landmark_68.onnx', bytes: 0 }],
+      landmarks: [{ file: `${DEFAULT_LANDMARK_MODEL}.onnx`, bytes: 0 }],
       expression: [
         {
           name: DEFAULT_EXPRESSION_MODEL,
@@ -69,7 +70,7 @@ function currentConfig(): EngineConfig {
     detector: det.kind,
     detectorModel: det.file,
     videoDetector: auto ? { detector: auto.video.kind, model: auto.video.file } : null,
-    landmarkModel: index.landmarks[0]?.file ?? 'face_landmark_68.onnx',
+    landmarkModel: index.landmarks[0]?.file ?? `${DEFAULT_LANDMARK_MODEL}.onnx`,
     expressionModel: el.modelSelect.value || index.expression[0]?.file,
     backend: el.backendSelect.value as EngineConfig['backend'],
     threads: Number(params.get('threads') ?? 0),

@@ -98,7 +98,8 @@ export interface ExpressionEntry {
 /** The served models (/models/index.json, written by scripts/serve-web.mjs). */
 export interface ModelIndex {
   detectors: DetectorEntry[];
-  landmarks: { file: string; bytes: number }[];
+  /** ferkit's default first (scripts/serve-web.mjs sorts them); the app loads landmarks[0]. */
+  landmarks: { name?: string; file: string; bytes: number; default?: boolean }[];
   expression: ExpressionEntry[];
 }
 

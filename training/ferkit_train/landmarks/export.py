@@ -54,6 +54,21 @@ def count_macs(net: torch.nn.Module) -> int:
     return macs
 
 
+def initialized_from(train_args: Dict, parent: Optional[Dict]):
+    """The card's lineage: face-api's weights, or a parent checkpoint (pruned to narrower widths) with its
+    own command and lineage, or random."""
+    if train_args.get("init_checkpoint") and parent:
+        return {"checkpoint": parent["checkpoint"], "parentWidths": parent["widths"],
+                "pruned": "channels kept by weight magnitude (ferkit_train/landmarks/prune.py)",
+                "parentCommand": parent["command"], "parentHoldout": parent["holdout"],
+                **({"parentInitializedFrom": "face-api's FaceLandmark68Net weights (MIT, npm @vladmandic/face-api)"}
+                   if "--init-faceapi" in parent["command"] else {})}
+    if train_args.get("init_faceapi"):
+        return ("face-api's FaceLandmark68Net weights (MIT, npm @vladmandic/face-api), via ferkit's converted "
+                "face_landmark_68.onnx")
+    return "random"
+
+
 def fuse_pads_into_convs(path: str) -> None:
     """Folds each zero Pad that feeds only a Conv into the Conv's own (asymmetric) pads attribute: the
     TensorFlow 'SAME' padding of net.py, exported at opset 10 where Pad's pads are an attribute."""
@@ -143,8 +158,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         "training": {
             "data": f"{train_args['data']}: HELEN training faces with 300-W 68-point annotations; "
                     f"{train_args['holdout']:.0%} of the photos held out for selection; AFW never used",
-            "initializedFrom": "face-api's FaceLandmark68Net weights (MIT, npm @vladmandic/face-api), via ferkit's converted "
-                               "face_landmark_68.onnx" if train_args.get("init_faceapi") else "random",
+            "initializedFrom": initialized_from(train_args, ck.get("parent")),
             "command": invocation("ferkit_train.landmarks.train", ck.get("argv")),
             "selectedEpoch": ck["epoch"] + 1,
             "weights": "exponential moving average of the weights" if train_args.get("ema") else "as trained",

@@ -17,14 +17,16 @@ import math
 import os
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
+from ..export import invocation
 from ..train import update_ema
 from .data import Augment, LandmarkSet, load_set, make_batch, split_holdout
 from .net import FACEAPI_WIDTHS, LandmarkNet, count_params, load_faceapi_weights
+from .prune import prune_landmark_net
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -35,6 +37,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--out", required=True)
     p.add_argument("--widths", default=",".join(map(str, FACEAPI_WIDTHS)))
     p.add_argument("--init-faceapi", default="", help="start from face-api's weights in ferkit's converted face_landmark_68.onnx")
+    p.add_argument("--init-checkpoint", default="",
+                   help="start from a landmark checkpoint's weights (best.pt); pruned to --widths when narrower (prune.py)")
     p.add_argument("--holdout", type=float, default=0.1, help="fraction of photos held out for selection")
     p.add_argument("--epochs", type=int, default=150)
     p.add_argument("--batch-size", type=int, default=32)
@@ -51,6 +55,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     return p.parse_args(argv)
+
+
+def init_from_checkpoint(path: str, widths) -> Tuple[LandmarkNet, Dict]:
+    """The checkpoint's network (its weight average as saved in best.pt), pruned to `widths` if narrower,
+    and its lineage (what export.py writes on the card: the parent's command, widths and holdout)."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    net = LandmarkNet(ck["widths"])
+    net.load_state_dict(ck["model"])
+    parent = {"checkpoint": path, "widths": list(ck["widths"]), "command": invocation("ferkit_train.landmarks.train", ck.get("argv")),
+              "holdout": ck.get("holdout"), "parent": ck.get("parent")}
+    return (net if tuple(ck["widths"]) == tuple(widths) else prune_landmark_net(net, widths)), parent
 
 
 def nme(pred: torch.Tensor, target: torch.Tensor, iod: torch.Tensor) -> torch.Tensor:
@@ -86,8 +101,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     train, hold = ds.subset(tr_idx), ds.subset(ho_idx)
     widths = tuple(int(w) for w in args.widths.split(","))
     model = LandmarkNet(widths)
+    if args.init_faceapi and args.init_checkpoint:
+        raise SystemExit("--init-faceapi and --init-checkpoint exclude each other")
     if args.init_faceapi:
         load_faceapi_weights(model, args.init_faceapi)
+    parent = None
+    if args.init_checkpoint:
+        model, parent = init_from_checkpoint(args.init_checkpoint, widths)
     ema = LandmarkNet(widths)
     ema.load_state_dict(model.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -101,9 +121,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         ck = torch.load(last, weights_only=False)
         model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); opt.load_state_dict(ck["opt"])
         gen.set_state(ck["gen"]); start_epoch, step, best, log = ck["epoch"] + 1, ck["step"], ck["best"], ck["log"]
-    elif start_epoch == 0 and args.init_faceapi:
+    elif start_epoch == 0 and (args.init_faceapi or args.init_checkpoint):
         init = evaluate(model, hold)
-        print(f"face-api's weights on the holdout: NME median {np.median(init):.4f} mean {init.mean():.4f}", flush=True)
+        print(f"initial weights on the holdout: NME median {np.median(init):.4f} mean {init.mean():.4f}", flush=True)
     print(f"{count_params(model)} parameters; {len(train.names)} training / {len(hold.names)} holdout faces; "
           f"{steps_per_epoch} steps per epoch", flush=True)
     cast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
@@ -137,7 +157,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if row["holdout_nme_mean"] < best:
             best = row["holdout_nme_mean"]
             torch.save({"model": ema.state_dict(), "widths": widths, "epoch": epoch, "holdout": row, "args": vars(args),
-                        "argv": sys.argv[1:] if argv is None else argv}, os.path.join(args.out, "best.pt"))
+                        "argv": sys.argv[1:] if argv is None else argv, "parent": parent}, os.path.join(args.out, "best.pt"))
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
                     "epoch": epoch, "step": step, "best": best, "log": log, "widths": widths, "args": vars(args)}, last + ".tmp")
         os.replace(last + ".tmp", last)

@@ -142,8 +142,16 @@ export function buildFaceApiSsdOnnx(
     }
     return x;
   };
-  const conv = (x: Feature, spec: TfConvSpec, floatWeights = false): Feature =>
-    qdq ? qdq.conv(x, spec, floatWeights) : tfConvSame(g, x, spec);
+  /** The step of a weight's stored uint8 grid (face-api's), per output channel scaled by `factor`. */
+  const gridOf = (name: string, cout: number, factor?: (c: number) => number): Float32Array | undefined => {
+    const step = weights.get(name)?.quantStep;
+    return step ? Float32Array.from({ length: cout }, (_, c) => step * Math.abs(factor ? factor(c) : 1)) : undefined;
+  };
+  const conv = (
+    x: Feature,
+    spec: TfConvSpec,
+    options: { floatWeights?: boolean; grid?: Float32Array } = {},
+  ): Feature => (qdq ? qdq.conv(x, spec, options) : tfConvSame(g, x, spec));
   const relu6 = (x: Feature, name: string): Feature =>
     activation(mapFeature(x, g.node('Clip', [x.name, clipMin, clipMax], {}, name)));
 
@@ -168,7 +176,7 @@ export function buildFaceApiSsdOnnx(
       name: `${prefix}/conv`,
       dynamicPads: true,
     };
-    const y = pixels ? tfConvSame(g, x, spec) : conv(x, spec);
+    const y = pixels ? tfConvSame(g, x, spec) : conv(x, spec, { grid: gridOf(`${prefix}/weights`, cout) });
     return relu6(y, `${prefix}/relu6`);
   };
 
@@ -186,21 +194,28 @@ export function buildFaceApiSsdOnnx(
     const variance = w(`${prefix}/BatchNorm/moving_variance`, [c]);
     const weight = hwc1ToC1hw(filters, 3, 3, c);
     const bias = new Float32Array(c);
+    const scales = new Float64Array(c);
     for (let i = 0; i < c; i++) {
       const s = gamma[i] / Math.sqrt(variance[i] + BN_EPSILON);
       for (let k = 0; k < 9; k++) weight[i * 9 + k] *= s;
       bias[i] = beta[i] - mean[i] * s;
+      scales[i] = s;
     }
-    const y = conv(x, {
-      weight,
-      bias,
-      outChannels: c,
-      kernel: 3,
-      stride,
-      group: c,
-      name: `${prefix}/conv`,
-      dynamicPads: true,
-    });
+    const grid = gridOf(`${prefix}/depthwise_weights`, c, (i) => scales[i]);
+    const y = conv(
+      x,
+      {
+        weight,
+        bias,
+        outChannels: c,
+        kernel: 3,
+        stride,
+        group: c,
+        name: `${prefix}/conv`,
+        dynamicPads: true,
+      },
+      { grid },
+    );
     return relu6(y, `${prefix}/relu6`);
   };
 
@@ -259,7 +274,7 @@ export function buildFaceApiSsdOnnx(
           stride: 1,
           name: `${prefix}/conv`,
         },
-        true,
+        { floatWeights: true },
       );
       // NCHW → NHWC so the flattening order is tfjs' (row, column, anchor, value).
       const nhwc = g.node('Transpose', [logits.name], { perm: attr.ints([0, 2, 3, 1]) }, `${prefix}/nhwc`);

@@ -46,6 +46,8 @@ export interface ModelCard {
   };
   outputs: { name: string; shape: (number | string)[]; description: string }[];
   postprocessing: string;
+  /** Quantized models only: how (scheme, weights, activations, calibration data, layers left float). */
+  quantization?: { format: 'QDQ'; weights: string; activations: string; calibration: string; float: string[] };
 }
 
 /** The card fields that describe the model (ModelCard minus what convertModel fills in). */
@@ -62,7 +64,7 @@ export interface ModelSpec {
   converterFile: string;
   /** Recorded in the card (converter.version); a cached model with another version is rebuilt. */
   converterVersion: number;
-  build(weights: WeightMap, source: string): Uint8Array;
+  build(weights: WeightMap, source: string): Uint8Array | Promise<Uint8Array>;
   card: ModelCardBody;
 }
 
@@ -138,7 +140,7 @@ export async function convertModel(
   const files = modelFiles(spec, dir);
   const manifestPath = join(sourceDir, spec.manifest);
   const weights = await readFaceApiWeights(manifestPath);
-  const onnx = spec.build(weights.tensors, manifestPath);
+  const onnx = await spec.build(weights.tensors, manifestPath);
   const cardData: ModelCard = {
     format: 'ferkit-model-card/1',
     id: spec.id,

@@ -12,20 +12,26 @@
  * reach 6 on these photos, so the data barely matters (adding 40 HELEN photos changed no range that
  * mattered, and 99.9–99.999th percentiles instead of the max did not raise AFW recall).
  *
- * Weights: per-channel symmetric int8 in 7 bits (reduceRange, SSD_INT8_REDUCE_RANGE) so that CPUs
- * without VNNI (AVX2's vpmaddubsw sums u8·s8 pairs in int16: 2·255·127 overflows, 2·255·63 does
- * not) compute the same thing as this one. face-api stores every weight as uint8 on a per-tensor
- * grid; a channel whose weights fit in ±63 steps of that grid (×|BN scale| for the depthwise convs)
- * keeps it and is exact, the others get max|w|/63. Measured on AFW (`ferkit bench afw`): rounding
- * onto a fresh grid instead lost 8 of the float model's 315 faces at IoU ≥ 0.5; keeping the grid,
- * 1 (7-bit) or 2 (8-bit), each an IoU that moved from just above 0.5 to just below.
+ * Weights: per-channel symmetric int8. face-api stores every weight as uint8 on a per-tensor grid; a
+ * channel whose weights fit in ±qmax steps of that grid (×|BN scale| for the depthwise convs) keeps
+ * it and is exact, the others get max|w|/qmax. 8 bits (qmax 127: all but 1–4 channels per layer
+ * exact) where the CPU has VNNI; 7 bits (reduce_range, qmax 63: ~25% of the channels rounded)
+ * elsewhere, because onnxruntime's u8s8 kernels without VNNI sum pairs of u8·s8 products in int16
+ * (AVX2's vpmaddubsw: 2·255·127 saturates, 2·255·63 does not): ssdInt8ReduceRange(). Measured
+ * against the float model (same cache, this VNNI machine): on face-api's demo photos at 800 px,
+ * box IoU ≥ 0.96 and scores within 0.03 with 8 bits, IoU ≥ 0.745 and scores within 0.07 with 7;
+ * on AFW at IoU ≥ 0.5, 313 (8-bit) and 314 (7-bit) of the float's 315 faces, each lost face an IoU
+ * that moved from just above 0.5 to just below. Rounding onto a fresh grid instead (max|w|/qmax
+ * everywhere) lost 8 faces.
  *
  * What stays float: conv_0 (with the input normalisation folded in, see ./faceapi-ssd.ts), the six
  * prediction heads' weights (1x1 convs on dequantized activations), and everything after them.
  */
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SSD_IO, ssdInputShape } from '../detect/ssd.js';
+import { FerkitError } from '../errors.js';
 import { paddedInputTensor } from '../image/detector-input.js';
 import { decodeImage } from '../node/decode.js';
 import { nodeRuntime } from '../node/runtime.js';
@@ -34,14 +40,39 @@ import { buildFaceApiSsdOnnx } from './faceapi-ssd.js';
 import type { WeightMap } from './faceapi-weights.js';
 import type { QuantRange } from './qdq.js';
 
-/** 7-bit weights (see the file comment). */
-export const SSD_INT8_REDUCE_RANGE = true;
+/**
+ * Whether this machine's int8 build takes 7-bit weights (see the file comment): everywhere except
+ * x86-64 CPUs whose flags (Linux /proc/cpuinfo) show VNNI (avx512_vnni or avx_vnni), where 8-bit
+ * weights cannot overflow and are measurably closer to the float model.
+ */
+export function ssdInt8ReduceRange(cpuFlags: string | null = readCpuFlags()): boolean {
+  if (process.arch !== 'x64' || cpuFlags === null) return true;
+  return !/\b(avx512_vnni|avx_vnni)\b/.test(cpuFlags);
+}
 
-/** The calibration photos: face-api's demo folder next to its model/ folder, sample*.jpg in name order. */
+function readCpuFlags(): string | null {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The calibration photos: face-api's demo folder next to its model/ folder, sample*.jpg in name
+ * order. None there (e.g. a custom `sourceDir` without it) → FerkitError('E_MODEL') naming the folder.
+ */
 export async function ssdCalibrationFiles(faceApiModelDir: string): Promise<string[]> {
   const demo = join(faceApiModelDir, '..', 'demo');
-  const names = (await readdir(demo)).filter((n) => /^sample\d+\.jpg$/.test(n)).sort();
-  if (names.length === 0) throw new Error(`no calibration photos (sample*.jpg) in ${demo}`);
+  let names: string[] = [];
+  try {
+    names = (await readdir(demo)).filter((n) => /^sample\d+\.jpg$/.test(n)).sort();
+  } catch {
+    // reported below
+  }
+  if (names.length === 0) {
+    throw new FerkitError('E_MODEL', `SSD int8 calibration: no face-api demo photos (sample*.jpg) in ${demo}`);
+  }
   return names.map((n) => join(demo, n));
 }
 
@@ -120,7 +151,7 @@ export async function buildFaceApiSsdInt8Onnx(
   source: string,
   inputSize: number,
   calibrationFiles: readonly string[],
-  reduceRange = SSD_INT8_REDUCE_RANGE,
+  reduceRange = ssdInt8ReduceRange(),
 ): Promise<Uint8Array> {
   const images: RgbImage[] = [];
   for (const file of calibrationFiles) images.push(await decodeImage(file));

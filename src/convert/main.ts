@@ -39,7 +39,7 @@ import { ensureDlibHogModel } from '../node/dlib-hog-extract.js';
 import { DLIB_INCLUDE_DIR } from '../node/dlib-native.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
 import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
-import { buildFaceApiSsdInt8Onnx, SSD_INT8_REDUCE_RANGE, ssdCalibrationFiles } from './faceapi-ssd-int8.js';
+import { buildFaceApiSsdInt8Onnx, ssdCalibrationFiles, ssdInt8ReduceRange } from './faceapi-ssd-int8.js';
 import { tinySpec } from './faceapi-tiny.js';
 import { ensureModel, faceApiWeightsDir, type ModelFiles, type ModelSpec } from './model-cache.js';
 
@@ -154,6 +154,7 @@ function ssdSpec(size: number): ModelSpec {
  */
 function ssdInt8Spec(size: number, sourceDir: string): ModelSpec {
   const float = ssdSpec(size);
+  const reduceRange = ssdInt8ReduceRange();
   return {
     ...float,
     id: `${float.id}-int8`,
@@ -161,13 +162,13 @@ function ssdInt8Spec(size: number, sourceDir: string): ModelSpec {
     converterFile: 'src/convert/faceapi-ssd-int8.ts',
     converterVersion: SSD_INT8_CONVERTER_VERSION,
     build: async (weights, source) =>
-      buildFaceApiSsdInt8Onnx(weights, source, size, await ssdCalibrationFiles(sourceDir)),
+      buildFaceApiSsdInt8Onnx(weights, source, size, await ssdCalibrationFiles(sourceDir), reduceRange),
     card: {
       ...float.card,
-      description: `${float.card.description}; int8 (static QDQ: per-channel 7-bit weights, uint8 activations calibrated on face-api's demo photos; conv_0 and the prediction heads float)`,
+      description: `${float.card.description}; int8 (static QDQ: per-channel ${reduceRange ? 7 : 8}-bit weights, uint8 activations calibrated on face-api's demo photos; conv_0 and the prediction heads float)`,
       quantization: {
         format: 'QDQ',
-        weights: `int8 symmetric per output channel${SSD_INT8_REDUCE_RANGE ? ', reduce_range (7-bit)' : ''}, on face-api's own uint8 grid where it fits`,
+        weights: `int8 symmetric per output channel, ${reduceRange ? '7-bit (reduce_range: this CPU has no VNNI)' : '8-bit (this CPU has VNNI)'}, on face-api's own uint8 grid where it fits`,
         activations: 'uint8 asymmetric per tensor, min/max over the calibration inputs',
         calibration: "@vladmandic/face-api demo/sample*.jpg, each at its 'fit' input and the padded square",
         float: ['MobilenetV1/Conv2d_0_pointwise (input normalisation folded in)', 'Prediction/BoxPredictor_*'],

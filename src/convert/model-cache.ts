@@ -5,9 +5,9 @@
  * ensureModel() does so only when the cached copy is not current.
  *
  * A model is current when its card records the spec's converter version and the sha256 of the
- * face-api source files, and the .onnx file still has the sha256 the card records. Files are
- * written to a temporary name and renamed, model first and card last, so a crash or a concurrent
- * process never leaves a card that vouches for a half-written model.
+ * face-api source files (and, quantized, the same weight scheme), and the .onnx file still has the
+ * sha256 the card records. Files are written to a temporary name and renamed, model first and card
+ * last, so a crash or a concurrent process never leaves a card that vouches for a half-written model.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -176,6 +176,8 @@ export async function ensureModel(
     !options.force &&
     card?.converter?.version === spec.converterVersion &&
     card.source?.sha256 === sourceSha &&
+    // A quantized model built for another CPU's kernels (e.g. a copied cache) is rebuilt.
+    card.quantization?.weights === spec.card.quantization?.weights &&
     card.sha256 === (await sha256File(files.model))
   ) {
     return files;

@@ -1,8 +1,9 @@
 /**
  * face-api's SSD MobileNetV1 quantized to int8 (static, QDQ; see ./qdq.ts), built at install time
  * from the same tfjs weights as the float model (./faceapi-ssd.ts), so no third-party weights are
- * committed or downloaded. onnxruntime fuses the QDQ pattern into QLinearConv (35 of the 48 convs):
- * ~2.1x faster than the float model on the AVX-512 VNNI machine, 6 MB instead of 22 MB.
+ * committed or downloaded. onnxruntime fuses the QDQ pattern into QLinearConv (34 of the 47 convs,
+ * all but conv_0 and the 12 head convs): ~2.1x faster than the float model on the AVX-512 VNNI
+ * machine, 6 MB instead of 22 MB.
  *
  * Calibration: the float graph with every to-be-quantized activation exposed ('probe' variant) runs
  * on onnxruntime-node (1 thread, so the ranges are reproducible) over face-api's own demo photos

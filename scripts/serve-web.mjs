@@ -71,7 +71,11 @@ export function buildLibrary({ force = false } = {}) {
 export async function ensureModels() {
   const { ensureFaceApiModels } = await import(pathToFileURL(join(ROOT, 'dist', 'convert', 'main.js')).href);
   await loadDefaults();
-  return ensureFaceApiModels(undefined, { tinySizes: [defaultTinySize], log: (m) => log(m) });
+  return ensureFaceApiModels(undefined, {
+    ssdInt8Sizes: [defaultSsdSize],
+    tinySizes: [defaultTinySize],
+    log: (m) => log(m),
+  });
 }
 
 /** vite build of web/ → web/dist/ when missing or stale. */
@@ -97,6 +101,7 @@ function readJson(p) {
 
 /** ferkit's default SSD and tiny-detector input sizes (src/detect/*.ts) and expression model (src/expression/default-model.ts), read from dist/ when built. */
 let defaultSsdSize = 320;
+let defaultSsdPrecision = 'int8';
 let defaultTinySize = 416;
 let defaultExpressionModel = 'ferkit-resnet-int8';
 let defaultLandmarkFile = 'ferkit-landmarks.onnx';
@@ -104,6 +109,7 @@ async function loadDefaults() {
   try {
     const ssd = await import(pathToFileURL(join(ROOT, 'dist', 'detect', 'ssd.js')).href);
     defaultSsdSize = ssd.SSD_DEFAULT_INPUT_SIZE ?? ssd.SSD_INPUT_SIZE ?? defaultSsdSize;
+    defaultSsdPrecision = ssd.SSD_DEFAULT_PRECISION ?? 'float';
     const tiny = await import(pathToFileURL(join(ROOT, 'dist', 'detect', 'tiny.js')).href);
     defaultTinySize = tiny.TINY_DEFAULT_INPUT_SIZE ?? defaultTinySize;
     const expression = await import(pathToFileURL(join(ROOT, 'dist', 'expression', 'default-model.js')).href);
@@ -145,32 +151,35 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
       } else if (/ssd|tiny/i.test(`${card.id ?? ''} ${card.file}`)) {
         const inputSize = card.input?.inputSize ?? card.input?.shape?.[2];
         const kind = /tiny/i.test(`${card.id ?? ''} ${card.file}`) ? 'tiny' : 'ssd';
+        const int8 = card.quantization !== undefined;
         detectors.push({
           id: card.file.replace(/\.onnx$/, ''),
           kind,
           file: card.file,
           inputSize,
+          int8,
           bytes,
-          label: `${kind === 'tiny' ? 'Tiny face detector' : 'SSD MobileNetV1'}${inputSize ? ` ${inputSize} px` : ''}`,
+          label: `${kind === 'tiny' ? 'Tiny face detector' : 'SSD MobileNetV1'}${inputSize ? ` ${inputSize} px` : ''}${int8 ? ' int8' : ''}`,
         });
       } else if (card.task === 'landmarks68' || /landmark/i.test(`${card.id ?? ''} ${card.file}`)) {
         landmarks.push({ name: card.name ?? card.id ?? card.file.replace(/\.onnx$/, ''), file: card.file, bytes });
       }
     }
   }
-  // One entry per kind and input size: the converter's <name>_<size>.onnx wins over a legacy name.
+  // One entry per kind, input size and build: the converter's <name>_<size>[_int8].onnx wins over a legacy name.
   const bySize = new Map();
   for (const d of detectors) {
-    const key = `${d.kind}:${d.inputSize}`;
+    const key = `${d.kind}:${d.inputSize}:${d.int8}`;
     const prev = bySize.get(key);
-    if (!prev || (/_\d+\.onnx$/.test(d.file) && !/_\d+\.onnx$/.test(prev.file))) bySize.set(key, d);
+    if (!prev || (/_\d+(_int8)?\.onnx$/.test(d.file) && !/_\d+(_int8)?\.onnx$/.test(prev.file))) bySize.set(key, d);
   }
   detectors.length = 0;
   detectors.push(
     ...[...bySize.values()].sort((a, b) => a.kind.localeCompare(b.kind) || (a.inputSize ?? 0) - (b.inputSize ?? 0)),
   );
   // default: ferkit's default SSD (photos); defaultVideo: the tiny detector at its default size (live video).
-  const def = detectors.find((d) => d.kind === 'ssd' && d.inputSize === defaultSsdSize) ?? detectors[0];
+  const ssdDefault = (int8) => detectors.find((d) => d.kind === 'ssd' && d.inputSize === defaultSsdSize && d.int8 === int8);
+  const def = ssdDefault(defaultSsdPrecision === 'int8') ?? ssdDefault(defaultSsdPrecision !== 'int8') ?? detectors[0];
   if (def) def.default = true;
   const tiny = detectors.filter((d) => d.kind === 'tiny');
   const defVideo = tiny.find((d) => d.inputSize === defaultTinySize) ?? tiny[0];

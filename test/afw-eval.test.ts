@@ -284,6 +284,8 @@ describe('ferkit bench afw CLI', () => {
       expect(await runAfwBench(['--landmarks', 'dlob'])).toBe(2);
       expect(await runAfwBench(['--detector', 'dlib', '--dlib-upsample', '1.5'])).toBe(2);
       expect(await runAfwBench(['--sizes', '512,abc'])).toBe(2);
+      expect(await runAfwBench(['--precision', 'int8,fp16'])).toBe(2);
+      expect(log.at(-1)).toContain('--precision: expected one of int8, float, got "fp16"');
       expect(await runAfwBench(['--help'])).toBe(0);
       expect(log.at(-1)).toBe(AFW_BENCH_HELP);
       expect(AFW_BENCH_HELP).toContain('--write-benchmarks');

@@ -61,9 +61,24 @@ describe('createAnalyzer / analyze', () => {
     }
   });
 
+  it("ssdPrecision 'float' keeps the float SSD selectable: the same faces as the int8 default", async () => {
+    const float = await createAnalyzer({ minFaceSize: 24, ssdPrecision: 'float' });
+    try {
+      const [int8Faces, floatFaces] = [(await analyzer.analyze(photo)).faces, (await float.analyze(photo)).faces];
+      expect(int8Faces.length).toBeGreaterThan(0);
+      expect(floatFaces.length).toBe(int8Faces.length);
+      floatFaces.forEach((f, i) => {
+        expect(Math.abs(f.box.x - int8Faces[i].box.x)).toBeLessThan(0.05 * f.box.width);
+      });
+    } finally {
+      await float.dispose();
+    }
+  });
+
   it('rejects bad options with the field named', async () => {
     await expect(createAnalyzer({ scoreThreshold: 2 })).rejects.toThrow(/options.scoreThreshold/);
     await expect(createAnalyzer({ detector: 'hog' as 'cnn' })).rejects.toThrow(/options.detector/);
+    await expect(createAnalyzer({ ssdPrecision: 'fp16' as 'int8' })).rejects.toThrow(/options.ssdPrecision/);
     await expect(createAnalyzer({ expressionModel: '/nonexistent/model.onnx' })).rejects.toMatchObject({
       code: 'E_MODEL',
     });

@@ -1,7 +1,7 @@
 /** The browser analyzer's assembly: fetch the models, load them on onnxruntime-web, wire the stages. */
 import { createHaarDetectorFromCascade } from '../detect/haar.js';
 import { parseHaarCascade } from '../detect/haar-cascade.js';
-import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE } from '../detect/ssd.js';
+import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_PRECISION, ssdModelFile } from '../detect/ssd.js';
 import { createTinyFaceDetector, TINY_DEFAULT_INPUT_SIZE } from '../detect/tiny.js';
 import type { FaceDetector } from '../detect/types.js';
 import { FerkitError } from '../errors.js';
@@ -54,7 +54,7 @@ export async function createBrowserAnalyzer(options: BrowserAnalyzerOptions = {}
         : (model ??
             (kind === 'tiny'
               ? `tiny_face_detector_${TINY_DEFAULT_INPUT_SIZE}.onnx`
-              : `ssd_mobilenetv1_${SSD_DEFAULT_INPUT_SIZE}.onnx`)),
+              : ssdModelFile(SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_PRECISION))),
     );
   const detectorUrl = detectorUrlOf(o.detector, o.detector === 'haar' ? undefined : o.detectorModel);
   const video = o.videoDetector;

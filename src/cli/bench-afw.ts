@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BENCHMARKS_ARGS, benchmarksHelp, writeRequestedSection } from '../bench/report.js';
-import { SSD_DEFAULT_INPUT_SIZE } from '../detect/ssd.js';
+import { SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_PRECISION, SSD_PRECISIONS } from '../detect/ssd.js';
 import type { AfwDetectorSpec } from '../eval/afw.js';
 import { DEFAULT_LANDMARK_KIND, LANDMARK_KINDS } from '../landmarks/default-model.js';
 import { errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } from './command.js';
@@ -22,6 +22,7 @@ export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKI
   --dlib-upsample N       dlib detector: upsample N times first (default 1, as dlib)
   --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
                           e.g. 512,448,384,320
+  --precision LIST        SSD builds for cnn: int8, float or int8,float (default ${SSD_DEFAULT_PRECISION})
   --score X               cnn score threshold (default: the detector's, 0.5 at 512, 0.3 below)
   --limit N               only the first N photos
   --threads N             intra-op threads per model (default 1)
@@ -55,6 +56,7 @@ export async function runAfwBench(argv: string[]): Promise<number> {
       landmarks: { type: 'string' },
       'dlib-upsample': { type: 'string' },
       sizes: { type: 'string' },
+      precision: { type: 'string' },
       score: { type: 'string' },
       limit: { type: 'string' },
       threads: { type: 'string' },
@@ -92,6 +94,9 @@ export async function runAfwBench(argv: string[]): Promise<number> {
         throw new UsageError(`--sizes: expected integers, got "${values.sizes}"`);
       return n;
     });
+    const precisions = (values.precision ?? SSD_DEFAULT_PRECISION)
+      .split(',')
+      .map((p) => parseChoice(p.trim(), '--precision', SSD_PRECISIONS) ?? SSD_DEFAULT_PRECISION);
     const score = parseNumber(values.score, '--score', 0, 0.999);
     limit = parseNumber(values.limit, '--limit', 1, 1e6);
     if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit: expected an integer');
@@ -99,11 +104,14 @@ export async function runAfwBench(argv: string[]): Promise<number> {
     const detectorSpecs: AfwDetectorSpec[] = [];
     if (which === 'cnn' || which === 'all') {
       for (const inputSize of [...new Set(sizes)]) {
-        detectorSpecs.push({
-          kind: 'cnn',
-          inputSize,
-          detectOptions: score === undefined ? undefined : { scoreThreshold: score },
-        });
+        for (const precision of [...new Set(precisions)]) {
+          detectorSpecs.push({
+            kind: 'cnn',
+            inputSize,
+            precision,
+            detectOptions: score === undefined ? undefined : { scoreThreshold: score },
+          });
+        }
       }
     }
     if (which === 'haar' || which === 'all') detectorSpecs.push({ kind: 'haar' });

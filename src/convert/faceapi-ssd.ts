@@ -26,7 +26,8 @@ import { SSD_INPUT_SIZE, SSD_IO } from '../detect/ssd.js';
 import { generateSsdAnchors, type SsdAnchorMode, ssdAnchorCount, ssdFeatureMapSizes } from '../detect/ssd-anchors.js';
 import { takeWeight, type WeightMap } from './faceapi-weights.js';
 import { attr, GraphBuilder } from './onnx-writer.js';
-import { type Feature, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './tf-layers.js';
+import { QdqBuilder, type QuantRange } from './qdq.js';
+import { type Feature, hwc1ToC1hw, hwioToOihw, mapFeature, type TfConvSpec, tfConvSame } from './tf-layers.js';
 
 /** Input sizes the converter accepts (any integer in this range; face-api's own is 512). */
 export const SSD_MIN_INPUT_SIZE = 64;
@@ -91,6 +92,26 @@ export function faceApiSsdMacs(inputSize: number): number {
   return macs;
 }
 
+/** Sum of output channel c's weights (OIHW, `cout` channels). */
+function channelSum(weight: Float32Array, c: number, cout: number): number {
+  const per = weight.length / cout;
+  let total = 0;
+  for (let i = c * per; i < (c + 1) * per; i++) total += weight[i];
+  return total;
+}
+
+/**
+ * The float graph (default), or one of the two graphs of the int8 build (./faceapi-ssd-int8.ts).
+ * The quantized activations are the relu6 outputs ('<layer>/relu6'); conv_0 (on the pixels) and the
+ * prediction heads (reading dequantized activations) keep float weights.
+ */
+export interface SsdGraphVariant {
+  /** Calibration graph: the float graph with every activation the int8 graph quantizes as an extra output. */
+  probe?: boolean;
+  /** The int8 QDQ graph: uint8 activations over these ranges (by tensor name), int8 conv weights. */
+  int8?: { ranges: ReadonlyMap<string, QuantRange>; reduceRange: boolean };
+}
+
 /**
  * Builds the ONNX model for a nominal input size S (default face-api's 512). The network and its
  * input shape are the same at every S (H and W are symbolic); S decides the constant anchors table
@@ -101,6 +122,7 @@ export function buildFaceApiSsdOnnx(
   source = 'ssd_mobilenetv1_model',
   inputSize: number = SSD_INPUT_SIZE,
   anchorMode: SsdAnchorMode = 'pixel',
+  variant: SsdGraphVariant = {},
 ): Uint8Array {
   checkSsdInputSize(inputSize);
   const numAnchors = ssdAnchorCount(inputSize);
@@ -108,22 +130,53 @@ export function buildFaceApiSsdOnnx(
   const w = (name: string, shape: number[]) => takeWeight(weights, name, shape, source);
   const clipMin = g.float('relu6/min', 0);
   const clipMax = g.float('relu6/max', 6);
+  const qdq = variant.int8 ? new QdqBuilder(g, variant.int8.reduceRange) : null;
+  const probes: Feature[] = [];
+  /** A tensor the int8 graph quantizes: exposed (probe) or quantized over its calibrated range (int8). */
+  const activation = (x: Feature): Feature => {
+    if (variant.probe) probes.push(x);
+    if (qdq) {
+      const range = variant.int8?.ranges.get(x.name);
+      if (!range) throw new Error(`faceapi-ssd: no calibration range for ${x.name}`);
+      qdq.quantize(x.name, range);
+    }
+    return x;
+  };
+  /** The step of a weight's stored uint8 grid (face-api's), per output channel scaled by `factor`. */
+  const gridOf = (name: string, cout: number, factor?: (c: number) => number): Float32Array | undefined => {
+    const step = weights.get(name)?.quantStep;
+    return step ? Float32Array.from({ length: cout }, (_, c) => step * Math.abs(factor ? factor(c) : 1)) : undefined;
+  };
+  const conv = (
+    x: Feature,
+    spec: TfConvSpec,
+    options: { floatWeights?: boolean; grid?: Float32Array } = {},
+  ): Feature => (qdq ? qdq.conv(x, spec, options) : tfConvSame(g, x, spec));
   const relu6 = (x: Feature, name: string): Feature =>
-    mapFeature(x, g.node('Clip', [x.name, clipMin, clipMax], {}, name));
+    activation(mapFeature(x, g.node('Clip', [x.name, clipMin, clipMax], {}, name)));
 
   /** pointwiseConvLayer: conv2d(x, filters, strides, 'same') + batch_norm_offset, then clip 0..6. */
   const pointwise = (x: Feature, prefix: string, cout: number, k: number, stride: number): Feature => {
     const filters = w(`${prefix}/weights`, [k, k, x.channels, cout]);
     const offset = w(`${prefix}/convolution_bn_offset`, [cout]);
-    const y = tfConvSame(g, x, {
-      weight: hwioToOihw(filters, k, k, x.channels, cout),
-      bias: offset,
+    const weight = hwioToOihw(filters, k, k, x.channels, cout);
+    // int8 graph: conv_0 stays float and reads the raw pixels, the normalisation folded into it:
+    // conv(x / 127.5 − 1, W) + b = conv(x, W / 127.5) + (b − ΣW). ORT's int8 conv is slow on 3
+    // input channels (0.98 ms against 0.49 ms float at 320×224, plus 0.45 ms for the Div and Sub);
+    // its output is quantized like every other activation. Not bit-equal where the kernel overlaps
+    // the bottom/right 'same' padding: 0 after normalisation (mid-grey) in the float graph, 0 before
+    // it (black, like the zero-padded canvas around the photo) here.
+    const pixels = qdq !== null && x.name === SSD_IO.input;
+    const spec: TfConvSpec = {
+      weight: pixels ? weight.map((v) => v / 127.5) : weight,
+      bias: pixels ? Float32Array.from(offset, (b, c) => b - channelSum(weight, c, cout)) : offset,
       outChannels: cout,
       kernel: k,
       stride,
       name: `${prefix}/conv`,
       dynamicPads: true,
-    });
+    };
+    const y = pixels ? tfConvSame(g, x, spec) : conv(x, spec, { grid: gridOf(`${prefix}/weights`, cout) });
     return relu6(y, `${prefix}/relu6`);
   };
 
@@ -141,29 +194,39 @@ export function buildFaceApiSsdOnnx(
     const variance = w(`${prefix}/BatchNorm/moving_variance`, [c]);
     const weight = hwc1ToC1hw(filters, 3, 3, c);
     const bias = new Float32Array(c);
+    const scales = new Float64Array(c);
     for (let i = 0; i < c; i++) {
       const s = gamma[i] / Math.sqrt(variance[i] + BN_EPSILON);
       for (let k = 0; k < 9; k++) weight[i * 9 + k] *= s;
       bias[i] = beta[i] - mean[i] * s;
+      scales[i] = s;
     }
-    const y = tfConvSame(g, x, {
-      weight,
-      bias,
-      outChannels: c,
-      kernel: 3,
-      stride,
-      group: c,
-      name: `${prefix}/conv`,
-      dynamicPads: true,
-    });
+    const grid = gridOf(`${prefix}/depthwise_weights`, c, (i) => scales[i]);
+    const y = conv(
+      x,
+      {
+        weight,
+        bias,
+        outChannels: c,
+        kernel: 3,
+        stride,
+        group: c,
+        name: `${prefix}/conv`,
+        dynamicPads: true,
+      },
+      { grid },
+    );
     return relu6(y, `${prefix}/relu6`);
   };
 
-  // SsdMobilenetv1.forwardInput: x / 127.5 - 1 (kept as Div then Sub, the same float ops as tfjs).
+  // SsdMobilenetv1.forwardInput: x / 127.5 - 1 (kept as Div then Sub, the same float ops as tfjs;
+  // the int8 graph folds it into conv_0).
   const input = g.input(SSD_IO.input, ['N', 3, 'H', 'W']);
-  const scaled = g.node('Div', [input, g.float('norm/scale', 127.5)], {}, 'norm/div');
-  const normalised = g.node('Sub', [scaled, g.float('norm/one', 1)], {}, 'norm/sub');
-  let x: Feature = { name: normalised, channels: 3, height: inputSize, width: inputSize };
+  let x: Feature = { name: input, channels: 3, height: inputSize, width: inputSize };
+  if (!qdq) {
+    const scaled = g.node('Div', [input, g.float('norm/scale', 127.5)], {}, 'norm/div');
+    x = mapFeature(x, g.node('Sub', [scaled, g.float('norm/one', 1)], {}, 'norm/sub'));
+  }
 
   // mobileNetV1: conv_0 (3x3, stride 2), then 13 depthwise/pointwise pairs.
   x = pointwise(x, 'MobilenetV1/Conv2d_0_pointwise', CHANNELS[0], 3, 2);
@@ -201,16 +264,20 @@ export function buildFaceApiSsdOnnx(
     const predictor = (kind: string, perAnchor: number, shape: string, out: string[]) => {
       const prefix = `Prediction/BoxPredictor_${i}/${kind}`;
       const cout = anchorsPerCell * perAnchor;
-      const conv = tfConvSame(g, head, {
-        weight: hwioToOihw(w(`${prefix}/weights`, [1, 1, head.channels, cout]), 1, 1, head.channels, cout),
-        bias: w(`${prefix}/biases`, [cout]),
-        outChannels: cout,
-        kernel: 1,
-        stride: 1,
-        name: `${prefix}/conv`,
-      });
+      const logits = conv(
+        head,
+        {
+          weight: hwioToOihw(w(`${prefix}/weights`, [1, 1, head.channels, cout]), 1, 1, head.channels, cout),
+          bias: w(`${prefix}/biases`, [cout]),
+          outChannels: cout,
+          kernel: 1,
+          stride: 1,
+          name: `${prefix}/conv`,
+        },
+        { floatWeights: true },
+      );
       // NCHW → NHWC so the flattening order is tfjs' (row, column, anchor, value).
-      const nhwc = g.node('Transpose', [conv.name], { perm: attr.ints([0, 2, 3, 1]) }, `${prefix}/nhwc`);
+      const nhwc = g.node('Transpose', [logits.name], { perm: attr.ints([0, 2, 3, 1]) }, `${prefix}/nhwc`);
       out.push(g.node('Reshape', [nhwc, shape], {}, `${prefix}/reshape`));
     };
     predictor('BoxEncodingPredictor', 4, boxShape, boxParts);
@@ -234,9 +301,12 @@ export function buildFaceApiSsdOnnx(
   g.output(boxes, ['N', 'A', 4]);
   g.output(scores, ['N', 'A']);
   g.output(anchors, [numAnchors, 4]);
+  probes.forEach((p, i) => {
+    g.output(p.name, ['N', p.channels, `probe${i}_h`, `probe${i}_w`]);
+  });
   return g.toModel({
     producerName: 'ferkit',
-    docString: `face-api SSD MobileNetV1 face detector, nominal input ${inputSize}x${inputSize} (any H x W runs), converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)`,
+    docString: `face-api SSD MobileNetV1 face detector${qdq ? ' (int8 QDQ, src/convert/faceapi-ssd-int8.ts)' : ''}, nominal input ${inputSize}x${inputSize} (any H x W runs), converted from tfjs weights by ferkit (src/convert/faceapi-ssd.ts)`,
     opset: 13,
     metadata: {
       'ferkit.ssd.input_size': String(inputSize),

@@ -19,6 +19,11 @@ export interface WeightTensor {
   readonly shape: readonly number[];
   /** Always float32 here; int32 entries (face-api's unused TF slice constants) are widened. */
   readonly data: Float32Array;
+  /**
+   * For float weights stored quantized (uint8/uint16 affine, as all of face-api's are): the step of
+   * that grid (the manifest's scale). An int8 build can use it to represent them exactly (./qdq.ts).
+   */
+  readonly quantStep?: number;
 }
 
 export type WeightMap = ReadonlyMap<string, WeightTensor>;
@@ -115,7 +120,8 @@ export function decodeWeightGroup(
     } else {
       for (let i = 0; i < size; i++) data[i] = view.getInt32(offset + 4 * i, true);
     }
-    out.push({ name: w.name, shape: [...w.shape], data });
+    const quantStep = q && w.dtype === 'float32' && (q.dtype === 'uint8' || q.dtype === 'uint16') ? q.scale : undefined;
+    out.push({ name: w.name, shape: [...w.shape], data, ...(quantStep ? { quantStep } : {}) });
     offset += byteLength;
   }
   if (offset !== buffer.length) {

@@ -5,10 +5,13 @@
  *
  * The SSD detector is built per input size, as ssd_mobilenetv1_<size>.onnx: the default size
  * (SSD_DEFAULT_INPUT_SIZE, `paths.ssd`) always, others on request (`ssdSizes`, e.g. face-api's own
- * 512; `paths.ssdBySize`). The tiny detector (tiny_face_detector_<size>.onnx, the web app's live
+ * 512; `paths.ssdBySize`), and its int8 quantization ssd_mobilenetv1_<size>_int8.onnx (./faceapi-ssd-int8.ts,
+ * calibrated on face-api's demo photos; ferkit's default detector, SSD_DEFAULT_PRECISION) for the sizes in
+ * `ssdInt8Sizes` (`paths.ssdInt8BySize`; ensureSsdModel() builds one of either). The tiny detector (tiny_face_detector_<size>.onnx, the web app's live
  * video detector) only on request: `tinySizes`, `paths.tinyBySize`.
  *
- * `npm run models` runs this file (dist/convert/main.js [dir] [--ssd-sizes 512,...] [--tiny-sizes 416,...]);
+ * `npm run models` runs this file (dist/convert/main.js [dir] [--ssd-sizes 512,...] [--tiny-sizes 416,...]),
+ * which also builds the default int8 detector;
  * the library calls ensureFaceApiModels() so it also works when that step was skipped: conversion then
  * happens once, lazily, on first use (about a second), and later calls only verify the cache.
  *
@@ -20,7 +23,14 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SSD_DEFAULT_INPUT_SIZE, SSD_IO, ssdDefaultScoreThreshold } from '../detect/ssd.js';
+import {
+  SSD_DEFAULT_INPUT_SIZE,
+  SSD_DEFAULT_PRECISION,
+  SSD_IO,
+  type SsdPrecision,
+  ssdDefaultScoreThreshold,
+  ssdModelFile,
+} from '../detect/ssd.js';
 import { ssdAnchorCount } from '../detect/ssd-anchors.js';
 import { checkTinyInputSize } from '../detect/tiny.js';
 import { FerkitError } from '../errors.js';
@@ -29,9 +39,11 @@ import { ensureDlibHogModel } from '../node/dlib-hog-extract.js';
 import { DLIB_INCLUDE_DIR } from '../node/dlib-native.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
 import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
+import { buildFaceApiSsdInt8Onnx, ssdCalibrationFiles, ssdInt8ReduceRange } from './faceapi-ssd-int8.js';
 import { tinySpec } from './faceapi-tiny.js';
 import { ensureModel, faceApiWeightsDir, type ModelFiles, type ModelSpec } from './model-cache.js';
 
+export { ssdModelFile } from '../detect/ssd.js';
 export { faceApiWeightsDir, type ModelCard, type ModelFiles } from './model-cache.js';
 
 /**
@@ -40,9 +52,11 @@ export { faceApiWeightsDir, type ModelCard, type ModelFiles } from './model-cach
  *    'pixel' mode, see src/detect/ssd-anchors.ts). (2 was a development state with 'relative' anchors.)
  * 4: SSD input [N, 3, H, W] with symbolic H, W (auto_pad SAME_UPPER), so the detector can run at the
  *    image's aspect ratio instead of a padded square.
- * (The tiny detector has its own: TINY_CONVERTER_VERSION in ./faceapi-tiny.ts.)
+ * (The int8 SSD has its own: SSD_INT8_CONVERTER_VERSION below; the tiny detector has its own: TINY_CONVERTER_VERSION in ./faceapi-tiny.ts.)
  */
 export const CONVERTER_VERSION = 4;
+/** Bump when the int8 SSD's quantization or calibration changes (1: ./faceapi-ssd-int8.ts as first written). */
+export const SSD_INT8_CONVERTER_VERSION = 1;
 
 export interface FaceApiModelPaths {
   dir: string;
@@ -52,6 +66,8 @@ export interface FaceApiModelPaths {
   ssdInputSize: number;
   /** Every SSD model built by this call, by input size (the default one included). */
   ssdBySize: Record<number, ModelFiles>;
+  /** The int8 SSD models built by this call (`ssdInt8Sizes`), by input size; empty when none was asked for. */
+  ssdInt8BySize: Record<number, ModelFiles>;
   landmark68: ModelFiles;
   /** Every tiny detector model built by this call (`tinySizes`), by input size; empty when none was asked for. */
   tinyBySize: Record<number, ModelFiles>;
@@ -68,13 +84,10 @@ export interface EnsureOptions {
   ssdInputSize?: number;
   /** Further SSD input sizes to build as well (e.g. [512] for face-api's own size): `paths.ssdBySize`. */
   ssdSizes?: readonly number[];
+  /** SSD input sizes to build as int8 (ssd_mobilenetv1_<size>_int8.onnx): `paths.ssdInt8BySize`. Default none. */
+  ssdInt8Sizes?: readonly number[];
   /** Tiny face detector input sizes to build (e.g. [TINY_DEFAULT_INPUT_SIZE]): `paths.tinyBySize`. Default none. */
   tinySizes?: readonly number[];
-}
-
-/** File name of the SSD model for one input size. */
-export function ssdModelFile(inputSize: number): string {
-  return `ssd_mobilenetv1_${inputSize}.onnx`;
 }
 
 function ssdSpec(size: number): ModelSpec {
@@ -131,6 +144,35 @@ function ssdSpec(size: number): ModelSpec {
       postprocessing:
         `SSD decode (centre scale 10, size scale 5), score > threshold (default ${ssdDefaultScoreThreshold(size)} at this size), greedy NMS, clip to unit square, ` +
         `map the unit square back to the padded image: decodeSsdOutput() in src/detect/ssd.ts`,
+    },
+  };
+}
+
+/**
+ * The int8 SSD at one input size: the float spec's contract (same input, outputs and decoding),
+ * built by ./faceapi-ssd-int8.ts from the same weights plus face-api's demo photos for calibration.
+ */
+function ssdInt8Spec(size: number, sourceDir: string): ModelSpec {
+  const float = ssdSpec(size);
+  const reduceRange = ssdInt8ReduceRange();
+  return {
+    ...float,
+    id: `${float.id}-int8`,
+    file: ssdModelFile(size, 'int8'),
+    converterFile: 'src/convert/faceapi-ssd-int8.ts',
+    converterVersion: SSD_INT8_CONVERTER_VERSION,
+    build: async (weights, source) =>
+      buildFaceApiSsdInt8Onnx(weights, source, size, await ssdCalibrationFiles(sourceDir), reduceRange),
+    card: {
+      ...float.card,
+      description: `${float.card.description}; int8 (static QDQ: per-channel ${reduceRange ? 7 : 8}-bit weights, uint8 activations calibrated on face-api's demo photos; conv_0 and the prediction heads float)`,
+      quantization: {
+        format: 'QDQ',
+        weights: `int8 symmetric per output channel, ${reduceRange ? '7-bit (reduce_range: this CPU has no VNNI)' : '8-bit (this CPU has VNNI)'}, on face-api's own uint8 grid where it fits`,
+        activations: 'uint8 asymmetric per tensor, min/max over the calibration inputs',
+        calibration: "@vladmandic/face-api demo/sample*.jpg, each at its 'fit' input and the padded square",
+        float: ['MobilenetV1/Conv2d_0_pointwise (input normalisation folded in)', 'Prediction/BoxPredictor_*'],
+      },
     },
   };
 }
@@ -194,24 +236,37 @@ export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): 
   const sourceDir = resolve(options.sourceDir ?? faceApiWeightsDir());
   const ssdInputSize = options.ssdInputSize ?? SSD_DEFAULT_INPUT_SIZE;
   const sizes = [...new Set([ssdInputSize, ...(options.ssdSizes ?? [])])];
+  const int8Sizes = [...new Set(options.ssdInt8Sizes ?? [])];
   const tinySizes = [...new Set(options.tinySizes ?? [])];
   try {
-    for (const size of sizes) checkSsdInputSize(size);
+    for (const size of [...sizes, ...int8Sizes]) checkSsdInputSize(size);
     for (const size of tinySizes) checkTinyInputSize(size);
   } catch (e) {
     return Promise.reject(new FerkitError('E_INPUT', `ensureFaceApiModels: ${(e as Error).message}`));
   }
-  const key = `${target}\n${sourceDir}\n${sizes.join(',')}\n${tinySizes.join(',')}`;
+  const key = `${target}\n${sourceDir}\n${sizes.join(',')}\n${int8Sizes.join(',')}\n${tinySizes.join(',')}`;
   const running = pending.get(key);
   if (running && !options.force) return running;
   const work = (async () => {
     const opts = { ...options, sourceDir };
     const ssdBySize: Record<number, ModelFiles> = {};
     for (const size of sizes) ssdBySize[size] = await ensureModel(ssdSpec(size), target, opts);
+    const ssdInt8BySize: Record<number, ModelFiles> = {};
+    for (const size of int8Sizes) {
+      ssdInt8BySize[size] = await ensureModel(ssdInt8Spec(size, sourceDir), target, opts);
+    }
     const landmark68 = await ensureModel(SPECS.landmark68, target, opts);
     const tinyBySize: Record<number, ModelFiles> = {};
     for (const size of tinySizes) tinyBySize[size] = await ensureModel(tinySpec(size), target, opts);
-    return { dir: target, ssd: ssdBySize[ssdInputSize], ssdInputSize, ssdBySize, landmark68, tinyBySize };
+    return {
+      dir: target,
+      ssd: ssdBySize[ssdInputSize],
+      ssdInputSize,
+      ssdBySize,
+      ssdInt8BySize,
+      landmark68,
+      tinyBySize,
+    };
   })();
   pending.set(key, work);
   // Forget failures (and finished runs: a later call re-verifies the files on disk, which is cheap).
@@ -220,6 +275,22 @@ export function ensureFaceApiModels(dir?: string, options: EnsureOptions = {}): 
     () => pending.delete(key),
   );
   return work;
+}
+
+/**
+ * The SSD detector model at one input size and precision (default ferkit's: SSD_DEFAULT_INPUT_SIZE,
+ * SSD_DEFAULT_PRECISION), converted into the cache `dir` (see defaultModelCacheDir) if needed.
+ */
+export async function ensureSsdModel(
+  inputSize: number = SSD_DEFAULT_INPUT_SIZE,
+  precision: SsdPrecision = SSD_DEFAULT_PRECISION,
+  dir?: string,
+): Promise<ModelFiles> {
+  if (precision === 'float') return (await ensureFaceApiModels(dir, { ssdSizes: [inputSize] })).ssdBySize[inputSize];
+  if (precision !== 'int8') {
+    throw new FerkitError('E_INPUT', `ensureSsdModel: precision must be 'int8' or 'float', got ${String(precision)}`);
+  }
+  return (await ensureFaceApiModels(dir, { ssdInt8Sizes: [inputSize] })).ssdInt8BySize[inputSize];
 }
 
 /** CLI: `node dist/convert/main.js [dir] [--force] [--ssd-sizes 512,448,...] [--tiny-sizes 416,...]`. */
@@ -231,9 +302,20 @@ async function cli(argv: string[]): Promise<number> {
   const dir = argv.find((a, i) => !a.startsWith('--') && !sizeLists.some((at) => at >= 0 && i === at + 1));
   try {
     const t0 = performance.now();
-    const paths = await ensureFaceApiModels(dir, { force, ssdSizes, tinySizes, log: (m) => console.log(m) });
+    const paths = await ensureFaceApiModels(dir, {
+      force,
+      ssdSizes,
+      ssdInt8Sizes: [SSD_DEFAULT_INPUT_SIZE],
+      tinySizes,
+      log: (m) => console.log(m),
+    });
     console.log(`models ready in ${paths.dir} (${Math.round(performance.now() - t0)} ms)`);
-    const all = [...Object.values(paths.ssdBySize), paths.landmark68, ...Object.values(paths.tinyBySize)];
+    const all = [
+      ...Object.values(paths.ssdBySize),
+      ...Object.values(paths.ssdInt8BySize),
+      paths.landmark68,
+      ...Object.values(paths.tinyBySize),
+    ];
     for (const f of all) console.log(`  ${f.model}\n  ${f.card}`);
     // dlib's HOG detector (--detector dlib) is extracted from Debian's libdlib-dev headers: a one-time
     // ~12 s C++ build, done here when the headers are installed so the first use does not pay it.

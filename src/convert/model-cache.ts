@@ -5,9 +5,9 @@
  * ensureModel() does so only when the cached copy is not current.
  *
  * A model is current when its card records the spec's converter version and the sha256 of the
- * face-api source files, and the .onnx file still has the sha256 the card records. Files are
- * written to a temporary name and renamed, model first and card last, so a crash or a concurrent
- * process never leaves a card that vouches for a half-written model.
+ * face-api source files (and, quantized, the same weight scheme), and the .onnx file still has the
+ * sha256 the card records. Files are written to a temporary name and renamed, model first and card
+ * last, so a crash or a concurrent process never leaves a card that vouches for a half-written model.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -46,6 +46,8 @@ export interface ModelCard {
   };
   outputs: { name: string; shape: (number | string)[]; description: string }[];
   postprocessing: string;
+  /** Quantized models only: how (scheme, weights, activations, calibration data, layers left float). */
+  quantization?: { format: 'QDQ'; weights: string; activations: string; calibration: string; float: string[] };
 }
 
 /** The card fields that describe the model (ModelCard minus what convertModel fills in). */
@@ -62,7 +64,7 @@ export interface ModelSpec {
   converterFile: string;
   /** Recorded in the card (converter.version); a cached model with another version is rebuilt. */
   converterVersion: number;
-  build(weights: WeightMap, source: string): Uint8Array;
+  build(weights: WeightMap, source: string): Uint8Array | Promise<Uint8Array>;
   card: ModelCardBody;
 }
 
@@ -138,7 +140,7 @@ export async function convertModel(
   const files = modelFiles(spec, dir);
   const manifestPath = join(sourceDir, spec.manifest);
   const weights = await readFaceApiWeights(manifestPath);
-  const onnx = spec.build(weights.tensors, manifestPath);
+  const onnx = await spec.build(weights.tensors, manifestPath);
   const cardData: ModelCard = {
     format: 'ferkit-model-card/1',
     id: spec.id,
@@ -174,6 +176,8 @@ export async function ensureModel(
     !options.force &&
     card?.converter?.version === spec.converterVersion &&
     card.source?.sha256 === sourceSha &&
+    // A quantized model built for another CPU's kernels (e.g. a copied cache) is rebuilt.
+    card.quantization?.weights === spec.card.quantization?.weights &&
     card.sha256 === (await sha256File(files.model))
   ) {
     return files;

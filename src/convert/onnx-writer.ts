@@ -16,8 +16,16 @@ import { ProtoWriter } from './protobuf.js';
 // ONNX messages
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
-type TensorData = Float32Array | Int32Array | BigInt64Array;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
+/** Initializer payloads: float32 weights, int8/uint8 quantized weights and zero points, int32 biases, int64 shapes. */
+export type TensorData = Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array;
+
+function tensorType(data: TensorData): number {
+  if (data instanceof Float32Array) return DataType.FLOAT;
+  if (data instanceof Uint8Array) return DataType.UINT8;
+  if (data instanceof Int8Array) return DataType.INT8;
+  return data instanceof Int32Array ? DataType.INT32 : DataType.INT64;
+}
 
 export type AttrValue =
   | { kind: 'int'; value: number }
@@ -61,10 +69,12 @@ function encodeAttribute(w: ProtoWriter, name: string, a: AttrValue): void {
 
 function encodeTensor(w: ProtoWriter, name: string, data: TensorData, dims: readonly number[]): void {
   w.packedInts(1, dims);
-  const type =
-    data instanceof Float32Array ? DataType.FLOAT : data instanceof Int32Array ? DataType.INT32 : DataType.INT64;
-  w.int(2, type);
+  w.int(2, tensorType(data));
   w.string(8, name);
+  if (data instanceof Uint8Array || data instanceof Int8Array) {
+    w.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return;
+  }
   // raw_data is little-endian; copy through a DataView so big-endian hosts would also be right.
   const raw = new Uint8Array(data.byteLength);
   const dv = new DataView(raw.buffer);

@@ -67,11 +67,25 @@ export interface TfConvSpec {
 
 /** tf.conv2d / tf.depthwiseConv2d with padding 'same' (TF's asymmetric pads; see tfSamePads). */
 export function tfConvSame(g: GraphBuilder, x: Feature, spec: TfConvSpec): Feature {
+  const { kernel: k, outChannels, group = 1 } = spec;
+  const inputs = [x.name, g.initializer(`${spec.name}/W`, spec.weight, [outChannels, x.channels / group, k, k])];
+  if (spec.bias) inputs.push(g.initializer(`${spec.name}/B`, spec.bias, [outChannels]));
+  return tfConvNode(g, x, inputs, spec);
+}
+
+/**
+ * The Conv node of tfConvSame with its inputs given by name ([data, weight, bias?]), for graphs
+ * whose weights are not plain float initializers (the int8 QDQ graph in ./qdq.ts).
+ */
+export function tfConvNode(
+  g: GraphBuilder,
+  x: Feature,
+  inputs: readonly string[],
+  spec: Omit<TfConvSpec, 'weight' | 'bias'>,
+): Feature {
   const { kernel: k, stride: s, outChannels, group = 1 } = spec;
   const [top, bottom] = tfSamePads(x.height, k, s);
   const [left, right] = tfSamePads(x.width, k, s);
-  const inputs = [x.name, g.initializer(`${spec.name}/W`, spec.weight, [outChannels, x.channels / group, k, k])];
-  if (spec.bias) inputs.push(g.initializer(`${spec.name}/B`, spec.bias, [outChannels]));
   const attrs: Record<string, AttrValue> = {
     kernel_shape: attr.ints([k, k]),
     strides: attr.ints([s, s]),

@@ -62,6 +62,20 @@ export const SSD_DEFAULT_INPUT_SIZE = 320;
 export function ssdDefaultScoreThreshold(inputSize: number): number {
   return inputSize >= SSD_INPUT_SIZE ? 0.5 : 0.3;
 }
+/**
+ * The converter's two builds of the SSD: 'float' (the tfjs weights as they are) and 'int8' (static
+ * QDQ quantization, src/convert/faceapi-ssd-int8.ts: ~2x faster on CPUs with VNNI, same faces).
+ */
+export type SsdPrecision = 'float' | 'int8';
+export const SSD_PRECISIONS: readonly SsdPrecision[] = ['int8', 'float'];
+/** ferkit's default detector build (createFaceDetector 'cnn', the browser analyzer's default model). */
+export const SSD_DEFAULT_PRECISION: SsdPrecision = 'int8';
+
+/** File name of the converter's SSD model for one input size and precision. */
+export function ssdModelFile(inputSize: number, precision: SsdPrecision = 'float'): string {
+  return `ssd_mobilenetv1_${inputSize}${precision === 'int8' ? '_int8' : ''}.onnx`;
+}
+
 /** Tensor names of the converted model (the contract between converter and this stage). */
 export const SSD_IO = { input: 'input', boxes: 'boxes', scores: 'scores', anchors: 'anchors' } as const;
 

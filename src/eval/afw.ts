@@ -30,8 +30,14 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ensureFaceApiModels } from '../convert/main.js';
-import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, ssdDefaultScoreThreshold } from '../detect/ssd.js';
+import { ensureSsdModel } from '../convert/main.js';
+import {
+  createSsdDetector,
+  SSD_DEFAULT_INPUT_SIZE,
+  SSD_DEFAULT_PRECISION,
+  type SsdPrecision,
+  ssdDefaultScoreThreshold,
+} from '../detect/ssd.js';
 import type { DetectOptions, FaceDetector } from '../detect/types.js';
 import { pointsBox } from '../image/ops.js';
 import type { LandmarkModel } from '../landmarks/types.js';
@@ -96,6 +102,8 @@ export interface AfwDetectorSpec {
   upsample?: number;
   /** SSD input size (cnn only); default SSD_DEFAULT_INPUT_SIZE. */
   inputSize?: number;
+  /** SSD build (cnn only): 'int8' or 'float'; default SSD_DEFAULT_PRECISION. */
+  precision?: SsdPrecision;
   /** Detection options (cnn default: the SSD defaults, score > 0.5). */
   detectOptions?: DetectOptions;
   /** The 68-point model run on this detector's boxes (default 'ferkit'; 'dlib' gets the boxes mapped to dlib's convention). */
@@ -129,7 +137,7 @@ export interface AfwReport {
   results?: Record<string, AfwImageResult[]>;
 }
 
-/** `cnn@<size> score>X` (X: the given or the size's default threshold) or `haar`, unless spec.label. */
+/** `cnn@<size> <precision> score>X` (X: the given or the size's default threshold) or `haar`, unless spec.label. */
 export function detectorLabel(spec: AfwDetectorSpec): string {
   if (spec.label) return spec.label;
   const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
@@ -137,16 +145,14 @@ export function detectorLabel(spec: AfwDetectorSpec): string {
   if (spec.kind === 'haar') return `haar${landmarks}`;
   if (spec.kind === 'dlib') return `dlib up${spec.upsample ?? 1}${landmarks}`;
   const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
-  return `cnn@${size} score>${spec.detectOptions?.scoreThreshold ?? ssdDefaultScoreThreshold(size)}${landmarks}`;
+  const precision = spec.precision ?? SSD_DEFAULT_PRECISION;
+  return `cnn@${size} ${precision} score>${spec.detectOptions?.scoreThreshold ?? ssdDefaultScoreThreshold(size)}${landmarks}`;
 }
 
 async function openDetector(spec: AfwDetectorSpec, threads: number): Promise<FaceDetector> {
   if (spec.kind === 'haar') return createFaceDetector('haar', nodeRuntime, { threads });
   if (spec.kind === 'dlib') return createDlibHogDetector({ upsample: spec.upsample ?? 1 });
-  const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
-  if (size === SSD_DEFAULT_INPUT_SIZE) return createFaceDetector('cnn', nodeRuntime, { threads });
-  const paths = await ensureFaceApiModels(undefined, { ssdSizes: [size] });
-  const files = paths.ssdBySize[size];
+  const files = await ensureSsdModel(spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE, spec.precision ?? SSD_DEFAULT_PRECISION);
   return createSsdDetector(nodeRuntime, { model: await readFile(files.model), source: files.model, threads });
 }
 

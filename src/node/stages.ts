@@ -1,8 +1,8 @@
 /** Node: build the detector and landmark stages from their model files (converting face-api's on first use). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureFaceApiModels } from '../convert/main.js';
-import { createSsdDetector } from '../detect/ssd.js';
+import { ensureFaceApiModels, ensureSsdModel } from '../convert/main.js';
+import { createSsdDetector, type SsdPrecision } from '../detect/ssd.js';
 import type { FaceDetector } from '../detect/types.js';
 import { FerkitError } from '../errors.js';
 import { DEFAULT_LANDMARK_KIND, DEFAULT_LANDMARK_MODEL, type LandmarkKind } from '../landmarks/default-model.js';
@@ -14,7 +14,7 @@ import { createDlibLandmarks } from './dlib-shape.js';
 import { createHaarDetector, DEFAULT_HAAR_CASCADE_PATH } from './haar.js';
 import { bundledModelDir } from './paths.js';
 
-/** 'cnn' = face-api's SSD MobileNetV1 (default); 'haar' = OpenCV's Haar cascade; 'dlib' = dlib's HOG detector. */
+/** 'cnn' = face-api's SSD MobileNetV1 (default; int8 unless DetectorFiles.ssdPrecision says 'float'); 'haar' = OpenCV's Haar cascade; 'dlib' = dlib's HOG detector. */
 export type DetectorKind = 'cnn' | 'haar' | 'dlib';
 export const DETECTOR_KINDS: readonly DetectorKind[] = ['cnn', 'haar', 'dlib'];
 export { DEFAULT_LANDMARK_KIND, LANDMARK_KINDS, type LandmarkKind } from '../landmarks/default-model.js';
@@ -25,6 +25,8 @@ export interface DetectorFiles {
   cascadePath?: string;
   /** dlib only: times the image is upsampled before detecting (default 1, as dlib's `detector(img, 1)`). */
   dlibUpsample?: number;
+  /** cnn only: the SSD build, 'int8' (default, SSD_DEFAULT_PRECISION) or 'float'. */
+  ssdPrecision?: SsdPrecision;
 }
 
 export async function createFaceDetector(
@@ -38,10 +40,10 @@ export async function createFaceDetector(
     return { name: 'haar', detect: (image, o) => haar.detect(image, o), dispose: () => haar.dispose() };
   }
   if (kind === 'dlib') return createDlibHogDetector({ upsample: files.dlibUpsample });
-  const paths = await ensureFaceApiModels();
+  const ssdModel = await ensureSsdModel(undefined, files.ssdPrecision);
   const ssd = await createSsdDetector(runtime, {
-    model: await readFile(paths.ssd.model),
-    source: paths.ssd.model,
+    model: await readFile(ssdModel.model),
+    source: ssdModel.model,
     ...session,
   });
   return { name: 'ssd-mobilenetv1', detect: (image, o) => ssd.detect(image, o), dispose: () => ssd.dispose() };

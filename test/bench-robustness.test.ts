@@ -229,7 +229,9 @@ describe.skipIf(!existsSync(model))('BENCHMARKS.md sections of the pipeline and 
     expect(section).toContain('1 photo resized so the longer side is 800 px');
     expect(section).toContain('| photo | size | ferkit faces | ferkit ms |\n| --- | --- | ---: | ---: |');
     expect(section).toMatch(/\| sample1\.jpg \| 800×\d+ \| [1-9]\d* \| [\d.]+ \|/);
-    expect(section).toMatch(/^- ferkit \(.*\): median [\d.]+ ms per photo, peak RSS \d+ MiB, model load \d+ ms$/m);
+    expect(section).toMatch(
+      /^- ferkit \(.*\): median [\d.]+ ms per photo, peak RSS \d+ MiB, model load \d+ ms; stage medians \(ms\): detect [\d.]+, landmarks [\d.]+, align [\d.]+, expression [\d.]+$/m,
+    );
     expect(section).not.toContain('ratio'); // one engine: no ratio
   }, 300_000);
 

@@ -12,11 +12,21 @@ async function main(): Promise<void> {
   const photos = await loadBenchPhotos(paths, Number(sideArg));
   const t0 = performance.now();
   let analyze: (i: number) => Promise<number>;
+  // ferkit only: the analyzer's own per-stage times of every timed run (src/pipeline/run.ts)
+  const stageTimes: Record<string, number[]> = {};
+  let timed = false;
   let dispose = async () => {};
   let backend: string;
   if (engine === 'ferkit') {
     const analyzer = await createAnalyzer({ detector: detector as 'cnn' | 'haar' });
-    analyze = async (i) => (await analyzer.analyzeImage(photos[i].image)).faces.length;
+    analyze = async (i) => {
+      const result = await analyzer.analyzeImage(photos[i].image);
+      if (timed) {
+        for (const [stage, ms] of Object.entries(result.timings))
+          if (stage !== 'decode') (stageTimes[stage] ??= []).push(ms);
+      }
+      return result.faces.length;
+    };
     dispose = () => analyzer.dispose();
     backend = 'onnxruntime-node';
   } else {
@@ -30,11 +40,13 @@ async function main(): Promise<void> {
     const faces = await analyze(i); // warm-up
     await analyze(i);
     const times: number[] = [];
+    timed = true;
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
       await analyze(i);
       times.push(performance.now() - t);
     }
+    timed = false;
     perPhoto.push({
       name: photos[i].name,
       width: photos[i].image.width,
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
       backend,
       loadMs,
       medianMs: median(all),
+      stageMedianMs: Object.fromEntries(Object.entries(stageTimes).map(([k, v]) => [k, median(v)])),
       perPhoto: perPhoto.map(({ times: _t, ...p }) => p),
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     }),

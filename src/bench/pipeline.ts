@@ -16,6 +16,8 @@ export interface EngineReport {
   backend: string;
   loadMs: number;
   medianMs: number;
+  /** ferkit only: median ms of each pipeline stage (detect, landmarks, align, expression, total) over all timed runs. */
+  stageMedianMs?: Record<string, number>;
   peakRssMiB: number;
   perPhoto: { name: string; width: number; height: number; faces: number; medianMs: number }[];
 }
@@ -78,10 +80,15 @@ function perPhotoRows(r: PipelineBenchReport): string[][] {
 
 /** One line per engine (median, peak RSS, model load), then the ratio when both engines ran. */
 function summaryLines(r: PipelineBenchReport): string[] {
-  const lines = r.reports.map(
-    (e) =>
-      `${e.engine} (${e.backend}): median ${e.medianMs.toFixed(1)} ms per photo, peak RSS ${e.peakRssMiB.toFixed(0)} MiB, model load ${e.loadMs.toFixed(0)} ms`,
-  );
+  const lines = r.reports.map((e) => {
+    const stages = Object.entries(e.stageMedianMs ?? {})
+      .filter(([k]) => k !== 'total')
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+    return (
+      `${e.engine} (${e.backend}): median ${e.medianMs.toFixed(1)} ms per photo, peak RSS ${e.peakRssMiB.toFixed(0)} MiB, model load ${e.loadMs.toFixed(0)} ms` +
+      (stages.length ? `; stage medians (ms): ${stages.join(', ')}` : '')
+    );
+  });
   if (r.ratio) lines.push(`ratio: ferkit is ${r.ratio.toFixed(1)}× faster than face-api (median latency)`);
   return lines;
 }

@@ -274,4 +274,27 @@ describe.skipIf(!existsSync(model))('BENCHMARKS.md sections of the pipeline and 
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--engine: expected one of node, wasm, all, got "gpu"/);
   }, 300_000);
+
+  it("bench landmarks --write-benchmarks --json: ferkit's and face-api's landmark stage per face, both engines", async () => {
+    const file = await staleBenchmarksFile(dir, 'landmarks');
+    const args = ['bench', 'landmarks', '--runs', '10', '--json', '--write-benchmarks', '--benchmarks-file', file];
+    const r = await ferkit(args);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { model: string; engine: string; msPerFaceSingle: number; faces: number }[];
+    expect(rows.map((x) => `${x.engine}/${x.model}`)).toEqual([
+      'node/ferkit-landmarks',
+      'node/face-api FaceLandmark68Net',
+      'wasm/ferkit-landmarks',
+      'wasm/face-api FaceLandmark68Net',
+    ]);
+    for (const x of rows) {
+      expect(x.msPerFaceSingle).toBeGreaterThan(0);
+      expect(x.faces).toBe(5); // sample5.jpg's five faces
+    }
+    const section = await expectSection(file, 'landmarks', '## Landmark models: milliseconds per face', args);
+    expect(section).toContain('| model | engine | threads | ms/face (1 per call) | ms/face (5 per call) |');
+    const bad = await ferkit(['bench', 'landmarks', '--photo', '/nonexistent/face.jpg']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('/nonexistent/face.jpg');
+  }, 300_000);
 });

@@ -28,6 +28,9 @@ Suites:
   expression  ms per face of each expression model in models/ on onnxruntime-node and on
               onnxruntime-web WASM, single-threaded, one face per call and batched, with
               and without flip TTA (--runs N, --threads N, --engine, --json)
+  landmarks   ms per face of the 68-point landmark stage, ferkit's model and face-api's, on
+              onnxruntime-node and onnxruntime-web WASM, single-threaded, one face per call
+              and every face of a demo photo per call (--runs N, --threads N, --engine, --json)
   afw         AFW (../shared/data/afw): detection recall against boxes from the 68 annotated
               points and landmark NME, per detector
   follow      frames/s and agreement with every-frame detection when the detector runs
@@ -48,6 +51,12 @@ Options (expression):
   --threads N           intra-op threads (default 1)
   --engine node|wasm|all  onnxruntime-node, onnxruntime-web's WASM backend (the browser
                         app's engine without WebGPU, run in Node), or both (default all)
+
+Options (landmarks):
+  --photo FILE          photo whose detected faces are timed (default: face-api's sample5.jpg, 5 faces)
+  --runs N              single-face calls timed per model and engine (default 300, at least 10)
+  --threads N           intra-op threads (default 1)
+  --engine node|wasm|all  as for expression (default all)
 
 Options (afw):
 ${AFW_OPTIONS}
@@ -115,6 +124,32 @@ async function expression(argv: string[]): Promise<number> {
   });
 }
 
+async function landmarks(argv: string[]): Promise<number> {
+  const { benchLandmarks, formatLandmarkBench, LANDMARK_BENCH_ENGINES, landmarkBenchMarkdown } = await import(
+    '../bench/landmarks.js'
+  );
+  const { values } = parseSuiteArgs(argv, {
+    photo: { type: 'string' },
+    runs: { type: 'string' },
+    threads: { type: 'string' },
+    engine: { type: 'string' },
+  });
+  const photo = values.photo ?? demoPhotoPaths().find((p) => p.endsWith('sample5.jpg')) ?? demoPhotoPaths()[0];
+  const runs = parseInteger(values.runs, '--runs', 10, 100000) ?? 300;
+  const threads = parseInteger(values.threads, '--threads', 1, 64) ?? 1;
+  const engine = parseChoice(values.engine, '--engine', ['node', 'wasm', 'all'] as const) ?? 'all';
+  const rows = await benchLandmarks(photo, {
+    runs,
+    threads,
+    engines: engine === 'all' ? LANDMARK_BENCH_ENGINES : [engine],
+  });
+  return finishTimingSuite(values, rows, formatLandmarkBench, {
+    name: 'landmarks',
+    heading: '## Landmark models: milliseconds per face',
+    body: landmarkBenchMarkdown(rows, photo, runs),
+  });
+}
+
 async function pipeline(argv: string[]): Promise<number> {
   const { values, positionals } = parseSuiteArgs(
     argv,
@@ -150,6 +185,7 @@ async function pipeline(argv: string[]): Promise<number> {
 const SUITES: Record<string, (argv: string[]) => Promise<number>> = {
   pipeline,
   expression,
+  landmarks,
   afw: async (argv) => (await import('./bench-afw.js')).runAfwBench(argv),
   follow: async (argv) => (await import('./bench-follow.js')).runFollowBench(argv),
   robustness,
@@ -158,7 +194,7 @@ const SUITES: Record<string, (argv: string[]) => Promise<number>> = {
 
 const command: Command = {
   name: 'bench',
-  summary: 'benchmarks: pipeline speed vs face-api, robustness to corruptions, expression models vs peers',
+  summary: 'benchmarks: pipeline speed vs face-api, landmark and expression models, robustness, peers',
   help,
   helpFor: (argv) => (argv[0] === 'afw' ? AFW_BENCH_HELP : argv[0] === 'follow' ? FOLLOW_BENCH_HELP : help),
   async run(argv) {

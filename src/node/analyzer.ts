@@ -33,7 +33,7 @@ export interface AnalyzerOptions {
    */
   detector?: DetectorKind;
   /**
-   * 68-point model: 'ferkit' (ferkit's own, models/ferkit-landmarks.onnx, default: AFW NME 0.056),
+   * 68-point model: 'ferkit' (ferkit's own, models/ferkit-landmarks.onnx, default: AFW NME 0.060),
    * 'faceapi' (face-api's FaceLandmark68Net, the same network before ferkit's training: 0.079) or
    * 'dlib' (dlib's shape predictor, as in the paper; Debian's libdlib-data). dlib's gets each
    * detector's boxes mapped to dlib's box convention first (src/landmarks/dlib-box-mapping.ts).

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPhotoPaths } from '../src/bench/photos.js';
+import { parseAnalysisOptions } from '../src/cli/analysis-options.js';
 import { type Analyzer, createAnalyzer, EXPRESSION_LABELS, FerkitError } from '../src/node/index.js';
+import { jobAnalysisOptions, jobKey } from '../src/queue/jobs.js';
 
 const photo = demoPhotoPaths()[2];
 let analyzer: Analyzer;
@@ -73,6 +75,19 @@ describe('createAnalyzer / analyze', () => {
     } finally {
       await float.dispose();
     }
+  });
+
+  it('--ssd-precision on the command line and in queue job keys: the build is part of a cnn result', () => {
+    expect(parseAnalysisOptions({ 'ssd-precision': 'float' }).ssdPrecision).toBe('float');
+    expect(parseAnalysisOptions({}).ssdPrecision).toBeUndefined();
+    expect(() => parseAnalysisOptions({ 'ssd-precision': 'fp16' })).toThrow(/--ssd-precision/);
+    expect(() => parseAnalysisOptions({ detector: 'haar', 'ssd-precision': 'float' })).toThrow(
+      /--ssd-precision: only with --detector cnn/,
+    );
+    const key = (o: Parameters<typeof jobAnalysisOptions>[0]) => jobKey('0'.repeat(64), jobAnalysisOptions(o));
+    expect(key({})).toBe(key({ ssdPrecision: 'int8' }));
+    expect(key({ ssdPrecision: 'float' })).not.toBe(key({}));
+    expect(jobAnalysisOptions({ detector: 'haar', ssdPrecision: 'float' })).not.toHaveProperty('ssdPrecision');
   });
 
   it('rejects bad options with the field named', async () => {

@@ -1,9 +1,10 @@
 /**
  * The analysis flags every command that runs the analyzer shares (`ferkit analyze`, `ferkit video`,
- * `ferkit camera`, `ferkit serve`, `ferkit queue add`): detector, landmark model, face size,
+ * `ferkit camera`, `ferkit serve`, `ferkit queue add`): detector (and SSD build), landmark model, face size,
  * threshold, expression model, TTA and inference threads, parsed into createAnalyzer's options, and
  * their --help lines.
  */
+import { SSD_PRECISIONS } from '../detect/ssd.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../expression/default-model.js';
 import { type AnalyzerOptions, DETECTOR_KINDS, LANDMARK_KINDS } from '../node/index.js';
 import { parseChoice, parseNumber, UsageError } from './command.js';
@@ -12,6 +13,7 @@ import { parseChoice, parseNumber, UsageError } from './command.js';
 export const ANALYSIS_ARGS = {
   detector: { type: 'string' },
   landmarks: { type: 'string' },
+  'ssd-precision': { type: 'string' },
   'dlib-upsample': { type: 'string' },
   'min-face': { type: 'string' },
   threshold: { type: 'string' },
@@ -30,9 +32,13 @@ export function parseAnalysisOptions(values: AnalysisValues): AnalyzerOptions {
     throw new UsageError(`--dlib-upsample: expected a whole number, got "${values['dlib-upsample']}"`);
   if (dlibUpsample !== undefined && detector !== 'dlib')
     throw new UsageError('--dlib-upsample: only with --detector dlib');
+  const ssdPrecision = parseChoice(values['ssd-precision'], '--ssd-precision', SSD_PRECISIONS);
+  if (ssdPrecision !== undefined && (detector ?? 'cnn') !== 'cnn')
+    throw new UsageError('--ssd-precision: only with --detector cnn');
   return {
     detector,
     landmarks: parseChoice(values.landmarks, '--landmarks', LANDMARK_KINDS),
+    ssdPrecision,
     dlibUpsample,
     minFaceSize: parseNumber(values['min-face'], '--min-face', 0),
     scoreThreshold: parseNumber(values.threshold, '--threshold', 0, 1),
@@ -63,6 +69,11 @@ export function analysisHelp(column: number, omit: readonly (keyof typeof ANALYS
         "68-point model: ferkit = ferkit's own (default; models/ferkit-landmarks.onnx),",
         "faceapi = face-api's net, dlib = dlib's shape predictor, as in the paper (libdlib-data)",
       ],
+    ],
+    [
+      'ssd-precision',
+      '--ssd-precision int8|float',
+      ["with --detector cnn: the SSD build, int8 (default; ~2x faster) or float (face-api's own)"],
     ],
     ['dlib-upsample', '--dlib-upsample N', ['with --detector dlib: upsample N times first (default 1, as dlib)']],
     ['min-face', '--min-face PX', ['ignore faces smaller than PX pixels (default 24)']],

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DLIB_HOG_DEFAULTS } from '../detect/dlib-hog/options.js';
+import { SSD_DEFAULT_PRECISION, type SsdPrecision } from '../detect/ssd.js';
 import { ANALYZER_DEFAULTS, type AnalyzerOptions, type DetectorKind, type LandmarkKind } from '../node/index.js';
 
 /** The analysis options that change a result (threads do not: a worker chooses its own). */
@@ -13,6 +14,8 @@ export interface JobAnalysisOptions {
   landmarks: LandmarkKind;
   /** dlib detector only. */
   dlibUpsample?: number;
+  /** cnn detector only: the SSD build (its boxes differ slightly between builds). */
+  ssdPrecision?: SsdPrecision;
   minFaceSize: number;
   scoreThreshold?: number;
   expressionModel: string;
@@ -74,6 +77,9 @@ export function jobAnalysisOptions(o: AnalyzerOptions): JobAnalysisOptions {
     detector: o.detector ?? ANALYZER_DEFAULTS.detector,
     landmarks: o.landmarks ?? ANALYZER_DEFAULTS.landmarks,
     ...(o.detector === 'dlib' ? { dlibUpsample: o.dlibUpsample ?? DLIB_HOG_DEFAULTS.upsample } : {}),
+    ...((o.detector ?? ANALYZER_DEFAULTS.detector) === 'cnn'
+      ? { ssdPrecision: o.ssdPrecision ?? SSD_DEFAULT_PRECISION }
+      : {}),
     minFaceSize: o.minFaceSize ?? ANALYZER_DEFAULTS.minFaceSize,
     ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}),
     expressionModel: o.expressionModel ?? ANALYZER_DEFAULTS.expressionModel,

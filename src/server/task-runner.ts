@@ -4,6 +4,7 @@
  * a result or an error with the library's code.
  */
 import sharp from 'sharp';
+import { SSD_DEFAULT_PRECISION } from '../detect/ssd.js';
 import { FerkitError } from '../errors.js';
 import { createAnalyzer } from '../node/analyzer.js';
 import { decodeImageBytes } from '../node/decode.js';
@@ -35,7 +36,10 @@ export async function createTaskRunner(config: WorkerConfig): Promise<TaskRunner
   const analyzer = await createAnalyzer({ ...analyzerOptions, threads: 1 });
   const card = analyzer.expressionClassifier.card;
   const info: ModelInfo = {
-    detector: DETECTOR_DESCRIPTIONS[analyzer.options.detector ?? 'cnn'],
+    detector:
+      (analyzer.options.detector ?? 'cnn') === 'cnn'
+        ? `${DETECTOR_DESCRIPTIONS.cnn}, ${analyzer.options.ssdPrecision ?? SSD_DEFAULT_PRECISION}`
+        : DETECTOR_DESCRIPTIONS[analyzer.options.detector ?? 'cnn'],
     landmarks: LANDMARK_DESCRIPTIONS[analyzer.options.landmarks ?? DEFAULT_LANDMARK_KIND],
     expression: {
       name: card.name,

@@ -127,6 +127,22 @@ describe('odd but valid images decode and analyse like the original', () => {
 });
 
 describe('ferkit analyze CLI on a mixed batch', () => {
+  it('a reader that closes the pipe early (| head) ends the run quietly with 0, no EPIPE trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+    const child = spawn(process.execPath, [cli, 'analyze', ...demoPhotoPaths(), '--threads', '1']);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    // Read the first chunk, then close our end, as `head -c 100` does.
+    await new Promise<void>((done) => child.stdout.once('data', () => done()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  }, 120_000);
+
   it('reports per-file errors in place, keeps going, exits 1', async () => {
     const cli = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
     const files = [photo, f('truncated.jpg'), f('empty.jpg'), f('no-face.jpg'), f('missing.jpg')];

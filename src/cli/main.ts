@@ -17,6 +17,12 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   worker: () => import('./worker.js'),
 };
 
+// `ferkit analyze … | head`: a reader that stops early closes the pipe; that is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 async function usage(): Promise<string> {
   const lines = [
     'ferkit — facial expression recognition: every face, 68 key points, 7 expressions.',

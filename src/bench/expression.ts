@@ -3,17 +3,16 @@
  * face per call and batched, with and without flip TTA, on onnxruntime-node and on
  * onnxruntime-web's WASM backend (the browser app's engine without WebGPU, run here in Node).
  */
-import { createWebRuntime } from '../browser/runtime.js';
 import { ExpressionClassifier, type TestTimeAugmentation } from '../expression/classifier.js';
 import { bundledModelNames } from '../node/bundled-models.js';
 import { loadExpressionModel } from '../node/expression-model.js';
-import { nodeRuntime } from '../node/runtime.js';
 import type { InferenceRuntime } from '../runtime/types.js';
+import { BENCH_ENGINE_LABEL, BENCH_ENGINES, type BenchEngine, benchRuntime } from './engines.js';
 import { median } from './photos.js';
 import { markdownTable } from './report.js';
 
-export type ExpressionBenchEngine = 'node' | 'wasm';
-export const EXPRESSION_BENCH_ENGINES: readonly ExpressionBenchEngine[] = ['node', 'wasm'];
+export type ExpressionBenchEngine = BenchEngine;
+export const EXPRESSION_BENCH_ENGINES = BENCH_ENGINES;
 
 export interface ExpressionBenchOptions {
   /** Single-face calls timed per model, engine and TTA (default 200). */
@@ -47,10 +46,6 @@ export function bundledExpressionModels(): string[] {
   return bundledModelNames('expression');
 }
 
-async function runtimeFor(engine: ExpressionBenchEngine, threads: number): Promise<InferenceRuntime> {
-  return engine === 'node' ? nodeRuntime : createWebRuntime({ backend: 'wasm', threads });
-}
-
 export async function benchExpression(
   models: string[],
   options: ExpressionBenchOptions = {},
@@ -60,7 +55,7 @@ export async function benchExpression(
   const one = crops(1);
   const many = crops(batch);
   for (const engine of engines) {
-    const runtime = await runtimeFor(engine, threads);
+    const runtime = await benchRuntime(engine, threads);
     for (const name of models) rows.push(...(await benchModel(runtime, engine, name, runs, one, many, threads)));
   }
   return rows;
@@ -113,7 +108,7 @@ export function formatExpressionBench(rows: ExpressionBenchRow[]): string {
     ['model', 'engine', 'TTA', 'threads', 'ms/face (1 per call)', `ms/face (batch of ${rows[0]?.batch ?? ''})`],
     rows.map((r) => [
       r.model,
-      ENGINE_LABEL[r.engine],
+      BENCH_ENGINE_LABEL[r.engine],
       r.tta,
       String(r.threads),
       r.msPerFaceSingle.toFixed(2),
@@ -122,11 +117,6 @@ export function formatExpressionBench(rows: ExpressionBenchRow[]): string {
     2,
   );
 }
-
-const ENGINE_LABEL: Record<ExpressionBenchEngine, string> = {
-  node: 'onnxruntime-node',
-  wasm: 'onnxruntime-web WASM',
-};
 
 /** BENCHMARKS.md body: what was timed, then the table. */
 export function expressionBenchMarkdown(rows: ExpressionBenchRow[], runs: number): string {

@@ -6,20 +6,19 @@
  * call and all of them in one call.
  */
 import { readFile } from 'node:fs/promises';
-import { createWebRuntime } from '../browser/runtime.js';
 import { ensureFaceApiModels } from '../convert/main.js';
 import { DEFAULT_LANDMARK_MODEL } from '../landmarks/default-model.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import { decodeImage } from '../node/decode.js';
 import { nodeRuntime } from '../node/runtime.js';
 import { bundledLandmarkModelPath, createFaceDetector } from '../node/stages.js';
-import type { InferenceRuntime } from '../runtime/types.js';
 import type { Box, RgbImage } from '../types.js';
+import { BENCH_ENGINE_LABEL, BENCH_ENGINES, type BenchEngine, benchRuntime } from './engines.js';
 import { median } from './photos.js';
 import { markdownTable } from './report.js';
 
-export type LandmarkBenchEngine = 'node' | 'wasm';
-export const LANDMARK_BENCH_ENGINES: readonly LandmarkBenchEngine[] = ['node', 'wasm'];
+export type LandmarkBenchEngine = BenchEngine;
+export const LANDMARK_BENCH_ENGINES = BENCH_ENGINES;
 /** The models timed: ferkit's bundled default and face-api's converted net. */
 export type LandmarkBenchModel = 'ferkit' | 'faceapi';
 export const LANDMARK_BENCH_MODELS: readonly LandmarkBenchModel[] = ['ferkit', 'faceapi'];
@@ -33,11 +32,6 @@ export interface LandmarkBenchRow {
   /** Faces in the batched call (the photo's). */
   faces: number;
 }
-
-const ENGINE_LABEL: Record<LandmarkBenchEngine, string> = {
-  node: 'onnxruntime-node',
-  wasm: 'onnxruntime-web WASM',
-};
 
 async function modelFile(model: LandmarkBenchModel): Promise<{ path: string; name: string }> {
   if (model === 'ferkit') return { path: bundledLandmarkModelPath(), name: DEFAULT_LANDMARK_MODEL };
@@ -58,17 +52,14 @@ export async function benchLandmarks(
   const boxes: Box[] = (await detector.detect(image)).map((d) => d.box);
   await detector.dispose();
   if (!boxes.length) throw new Error(`${photo}: no face found to time the landmark models on`);
-  const runtimes: Record<LandmarkBenchEngine, InferenceRuntime> = {
-    node: nodeRuntime,
-    wasm: await createWebRuntime({ backend: 'wasm', threads }),
-  };
   const rows: LandmarkBenchRow[] = [];
   // One engine at a time (a browser runs only one), its models interleaved round by round.
   for (const engine of engines) {
+    const runtime = await benchRuntime(engine, threads);
     const subjects = [];
     for (const model of LANDMARK_BENCH_MODELS) {
       const file = await modelFile(model);
-      const stage = await createLandmarkModel(runtimes[engine], {
+      const stage = await createLandmarkModel(runtime, {
         model: await readFile(file.path),
         source: file.path,
         threads,
@@ -110,7 +101,7 @@ export function formatLandmarkBench(rows: LandmarkBenchRow[]): string {
     ['model', 'engine', 'threads', 'ms/face (1 per call)', `ms/face (${rows[0]?.faces ?? ''} per call)`],
     rows.map((r) => [
       r.model,
-      ENGINE_LABEL[r.engine],
+      BENCH_ENGINE_LABEL[r.engine],
       String(r.threads),
       r.msPerFaceSingle.toFixed(2),
       r.msPerFaceBatched.toFixed(2),

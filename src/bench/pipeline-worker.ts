@@ -3,6 +3,7 @@
  * argv: <ferkit|faceapi> <runs> <longSide> <detector> <photo…>; prints one JSON line.
  */
 import { createAnalyzer } from '../node/analyzer.js';
+import type { StageTimings } from '../pipeline/types.js';
 import { loadFaceApiPeer } from './faceapi-peer.js';
 import { loadBenchPhotos, median } from './photos.js';
 
@@ -11,42 +12,37 @@ async function main(): Promise<void> {
   const runs = Number(runsArg);
   const photos = await loadBenchPhotos(paths, Number(sideArg));
   const t0 = performance.now();
-  let analyze: (i: number) => Promise<number>;
-  // ferkit only: the analyzer's own per-stage times of every timed run (src/pipeline/run.ts)
-  const stageTimes: Record<string, number[]> = {};
-  let timed = false;
+  /** Faces found, and (ferkit only) the analyzer's own per-stage times (src/pipeline/run.ts). */
+  let analyze: (i: number) => Promise<{ faces: number; timings?: StageTimings }>;
   let dispose = async () => {};
   let backend: string;
   if (engine === 'ferkit') {
     const analyzer = await createAnalyzer({ detector: detector as 'cnn' | 'haar' });
     analyze = async (i) => {
-      const result = await analyzer.analyzeImage(photos[i].image);
-      if (timed) {
-        for (const [stage, ms] of Object.entries(result.timings))
-          if (stage !== 'decode') (stageTimes[stage] ??= []).push(ms);
-      }
-      return result.faces.length;
+      const { faces, timings } = await analyzer.analyzeImage(photos[i].image);
+      return { faces: faces.length, timings };
     };
     dispose = () => analyzer.dispose();
     backend = 'onnxruntime-node';
   } else {
     const peer = await loadFaceApiPeer();
-    analyze = async (i) => (await peer.analyze(photos[i].image)).length;
+    analyze = async (i) => ({ faces: (await peer.analyze(photos[i].image)).length });
     backend = peer.backend;
   }
   const loadMs = performance.now() - t0;
   const perPhoto = [];
+  const stageTimes: Record<string, number[]> = {};
   for (let i = 0; i < photos.length; i++) {
-    const faces = await analyze(i); // warm-up
+    const { faces } = await analyze(i); // warm-up
     await analyze(i);
     const times: number[] = [];
-    timed = true;
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
-      await analyze(i);
+      const { timings } = await analyze(i);
       times.push(performance.now() - t);
+      for (const [stage, ms] of Object.entries(timings ?? {}) as [string, number][])
+        if (stage !== 'decode') (stageTimes[stage] ??= []).push(ms);
     }
-    timed = false;
     perPhoto.push({
       name: photos[i].name,
       width: photos[i].image.width,

@@ -15,7 +15,7 @@
  * without VNNI: the same model then gives the same results everywhere.
  */
 import { attr, type GraphBuilder } from './onnx-writer.js';
-import { type Feature, type TfConvSpec, tfConvNode } from './tf-layers.js';
+import { type Feature, type TfConvSpec, tfConvNode, tfConvSame } from './tf-layers.js';
 
 /** The observed range of one activation tensor over the calibration inputs. */
 export interface QuantRange {
@@ -118,11 +118,7 @@ export class QdqBuilder {
     const { kernel: k, outChannels, group = 1 } = spec;
     const dims = [outChannels, x.channels / group, k, k];
     const input = this.dequantize(x.name);
-    if (options.floatWeights) {
-      const inputs = [input, this.g.initializer(`${spec.name}/W`, spec.weight, dims)];
-      if (spec.bias) inputs.push(this.g.initializer(`${spec.name}/B`, spec.bias, [outChannels]));
-      return tfConvNode(this.g, x, inputs, spec);
-    }
+    if (options.floatWeights) return tfConvSame(this.g, { ...x, name: input }, spec);
     const { values, scales } = quantizePerChannel(spec.weight, outChannels, this.reduceRange, options.grid);
     const axis0 = { axis: attr.int(0) };
     const w = this.g.node(

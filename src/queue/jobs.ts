@@ -73,13 +73,12 @@ export type QueueJobData = ImageJob | SegmentJob | VideoJob;
 
 /** createAnalyzer's options → the result-changing ones with defaults filled in (stable for hashing). */
 export function jobAnalysisOptions(o: AnalyzerOptions): JobAnalysisOptions {
+  const detector = o.detector ?? ANALYZER_DEFAULTS.detector;
   return {
-    detector: o.detector ?? ANALYZER_DEFAULTS.detector,
+    detector,
     landmarks: o.landmarks ?? ANALYZER_DEFAULTS.landmarks,
-    ...(o.detector === 'dlib' ? { dlibUpsample: o.dlibUpsample ?? DLIB_HOG_DEFAULTS.upsample } : {}),
-    ...((o.detector ?? ANALYZER_DEFAULTS.detector) === 'cnn'
-      ? { ssdPrecision: o.ssdPrecision ?? SSD_DEFAULT_PRECISION }
-      : {}),
+    ...(detector === 'dlib' ? { dlibUpsample: o.dlibUpsample ?? DLIB_HOG_DEFAULTS.upsample } : {}),
+    ...(detector === 'cnn' ? { ssdPrecision: o.ssdPrecision ?? SSD_DEFAULT_PRECISION } : {}),
     minFaceSize: o.minFaceSize ?? ANALYZER_DEFAULTS.minFaceSize,
     ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}),
     expressionModel: o.expressionModel ?? ANALYZER_DEFAULTS.expressionModel,

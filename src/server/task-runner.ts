@@ -35,11 +35,12 @@ export async function createTaskRunner(config: WorkerConfig): Promise<TaskRunner
   const { maxBytes: _maxBytes, testHooks: _testHooks, ...analyzerOptions } = config;
   const analyzer = await createAnalyzer({ ...analyzerOptions, threads: 1 });
   const card = analyzer.expressionClassifier.card;
+  const detector = analyzer.options.detector ?? 'cnn';
   const info: ModelInfo = {
     detector:
-      (analyzer.options.detector ?? 'cnn') === 'cnn'
+      detector === 'cnn'
         ? `${DETECTOR_DESCRIPTIONS.cnn}, ${analyzer.options.ssdPrecision ?? SSD_DEFAULT_PRECISION}`
-        : DETECTOR_DESCRIPTIONS[analyzer.options.detector ?? 'cnn'],
+        : DETECTOR_DESCRIPTIONS[detector],
     landmarks: LANDMARK_DESCRIPTIONS[analyzer.options.landmarks ?? DEFAULT_LANDMARK_KIND],
     expression: {
       name: card.name,

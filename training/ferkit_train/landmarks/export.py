@@ -23,7 +23,7 @@ import torch
 
 from ..export import git_commit, invocation
 from . import INPUT_SIZE, POINTS
-from .net import MEAN_RGB, LandmarkNet, count_params
+from .net import MEAN_RGB, count_params, load_checkpoint
 
 PARITY_TOLERANCE = 1e-4
 
@@ -116,10 +116,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = p.parse_args(argv)
     if not os.path.exists(args.checkpoint):
         raise SystemExit(f"{args.checkpoint}: checkpoint not found")
-    ck = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    net = LandmarkNet(ck["widths"])
-    net.load_state_dict(ck["model"])
-    net.eval()
+    net, ck = load_checkpoint(args.checkpoint)
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, f"{args.name}.onnx")
     torch.onnx.export(net, torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE), onnx_path, input_names=["input"],

@@ -8,7 +8,7 @@ trained from scratch.
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -115,6 +115,14 @@ def load_faceapi_weights(net: LandmarkNet, onnx_path: str) -> None:
                     conv.pointwise.bias.copy_(take(f"{prefix}/pointwise/B", conv.pointwise.bias.shape))
         net.fc.weight.copy_(take("fc/weights", (net.widths[-1], POINTS * 2)).t())
         net.fc.bias.copy_(take("fc/bias", (POINTS * 2,)))
+
+
+def load_checkpoint(path: str) -> Tuple[LandmarkNet, Dict]:
+    """The eval-mode network saved in a checkpoint (best.pt: the weight average) and the checkpoint dict."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    net = LandmarkNet(ck["widths"])
+    net.load_state_dict(ck["model"])
+    return net.eval(), ck
 
 
 def count_params(net: nn.Module) -> int:

@@ -16,7 +16,7 @@ from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
 from ..quantize import QCONFIG
 from .data import Augment, LandmarkSet, make_batch
-from .net import LandmarkNet
+from .net import LandmarkNet, load_checkpoint
 
 FLOAT_MODULES: Tuple[str, ...] = ("blocks.0.conv0", "fc")
 
@@ -63,10 +63,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", required=True, help="int8 .onnx to write")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    ck = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
-    net = LandmarkNet(ck["widths"])
-    net.load_state_dict(ck["model"])
-    net.eval()
+    net, _ = load_checkpoint(a.checkpoint)
     ds = load_set(a.data, a.boxes)
     tr, ho = split_holdout(ds.names, a.holdout)
     train, hold = ds.subset(tr), ds.subset(ho)

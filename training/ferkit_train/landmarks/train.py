@@ -25,7 +25,7 @@ import torch
 from ..export import invocation
 from ..train import update_ema
 from .data import Augment, LandmarkSet, load_set, make_batch, split_holdout
-from .net import FACEAPI_WIDTHS, LandmarkNet, count_params, load_faceapi_weights
+from .net import FACEAPI_WIDTHS, LandmarkNet, count_params, load_checkpoint, load_faceapi_weights
 from .prune import prune_landmark_net
 
 
@@ -60,9 +60,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def init_from_checkpoint(path: str, widths) -> Tuple[LandmarkNet, Dict]:
     """The checkpoint's network (its weight average as saved in best.pt), pruned to `widths` if narrower,
     and its lineage (what export.py writes on the card: the parent's command, widths and holdout)."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    net = LandmarkNet(ck["widths"])
-    net.load_state_dict(ck["model"])
+    net, ck = load_checkpoint(path)
     parent = {"checkpoint": path, "widths": list(ck["widths"]), "command": invocation("ferkit_train.landmarks.train", ck.get("argv")),
               "holdout": ck.get("holdout"), "parent": ck.get("parent")}
     return (net if tuple(ck["widths"]) == tuple(widths) else prune_landmark_net(net, widths)), parent

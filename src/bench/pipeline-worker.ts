@@ -3,6 +3,7 @@
  * argv: <ferkit|faceapi> <runs> <longSide> <detector> <photo…>; prints one JSON line.
  */
 import { createAnalyzer } from '../node/analyzer.js';
+import type { DetectorKind } from '../node/stages.js';
 import type { StageTimings } from '../pipeline/types.js';
 import { loadFaceApiPeer } from './faceapi-peer.js';
 import { loadBenchPhotos, median } from './photos.js';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   let dispose = async () => {};
   let backend: string;
   if (engine === 'ferkit') {
-    const analyzer = await createAnalyzer({ detector: detector as 'cnn' | 'haar' });
+    const analyzer = await createAnalyzer({ detector: detector as DetectorKind });
     analyze = async (i) => {
       const { faces, timings } = await analyzer.analyzeImage(photos[i].image);
       return { faces: faces.length, timings };

@@ -26,7 +26,7 @@ export interface PipelineBenchOptions {
   photos: string[];
   runs: number;
   longSide: number;
-  detector: 'cnn' | 'haar';
+  detector: 'cnn' | 'blazeface' | 'haar';
   engines: ('ferkit' | 'faceapi')[];
 }
 

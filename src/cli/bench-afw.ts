@@ -14,7 +14,7 @@ import { errorMessage, parseChoice, parseCommandArgs, parseNumber, UsageError } 
 
 /** The suite's options (--help), without the BENCHMARKS.md ones that every suite shares. */
 export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKIT_DATA/afw, else ../shared/data/afw)
-  --detector cnn|haar|dlib|all
+  --detector cnn|blazeface|haar|dlib|all
                           detectors to run (default all)
   --landmarks ${LANDMARK_KINDS.join('|')}|all
                           68-point model(s) on each detector's boxes (default ${DEFAULT_LANDMARK_KIND});
@@ -23,7 +23,8 @@ export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKI
   --sizes LIST            SSD input sizes for cnn, comma-separated (default ${SSD_DEFAULT_INPUT_SIZE}),
                           e.g. 512,448,384,320
   --precision LIST        SSD builds for cnn: int8, float or int8,float (default ${SSD_DEFAULT_PRECISION})
-  --score X               cnn score threshold (default: the detector's, 0.5 at 512, 0.3 below)
+  --score X               cnn and blazeface score threshold (default: the detector's: cnn 0.5
+                          at 512, 0.3 below; blazeface 0.5)
   --limit N               only the first N photos
   --threads N             intra-op threads per model (default 1)
   --no-landmarks          skip the landmark model (recall only)
@@ -83,7 +84,8 @@ export async function runAfwBench(argv: string[]): Promise<number> {
   let limit: number | undefined;
   let threads: number;
   try {
-    const which = parseChoice(values.detector, '--detector', ['cnn', 'haar', 'dlib', 'all'] as const) ?? 'all';
+    const which =
+      parseChoice(values.detector, '--detector', ['cnn', 'blazeface', 'haar', 'dlib', 'all'] as const) ?? 'all';
     const landmarks = parseChoice(values.landmarks, '--landmarks', [...LANDMARK_KINDS, 'all'] as const);
     const landmarkKinds = landmarks === 'all' ? LANDMARK_KINDS : [landmarks ?? DEFAULT_LANDMARK_KIND];
     const upsample = parseNumber(values['dlib-upsample'], '--dlib-upsample', 0, 8) ?? 1;
@@ -113,6 +115,12 @@ export async function runAfwBench(argv: string[]): Promise<number> {
           });
         }
       }
+    }
+    if (which === 'blazeface' || which === 'all') {
+      detectorSpecs.push({
+        kind: 'blazeface',
+        detectOptions: score === undefined ? undefined : { scoreThreshold: score },
+      });
     }
     if (which === 'haar' || which === 'all') detectorSpecs.push({ kind: 'haar' });
     if (which === 'dlib' || which === 'all') detectorSpecs.push({ kind: 'dlib', upsample });

@@ -42,7 +42,8 @@ Options (pipeline):
   --photos FILES|DIRS   photos to use (default: face-api's six demo photos)
   --size PX             resize so the longer side is PX (default 800; 0 = original)
   --runs N              timed runs per photo after 2 warm-ups (default 10)
-  --detector cnn|haar   ferkit's detector (default cnn)
+  --detector cnn|blazeface|haar
+                        ferkit's detector (default cnn)
   --only ferkit|faceapi run one engine
 
 Options (expression):
@@ -171,7 +172,7 @@ async function pipeline(argv: string[]): Promise<number> {
     photos,
     runs: parseNumber(values.runs, '--runs', 1, 1000) ?? 10,
     longSide: parseNumber(values.size, '--size', 0, 10000) ?? 800,
-    detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const) ?? 'cnn',
+    detector: parseChoice(values.detector, '--detector', ['cnn', 'blazeface', 'haar'] as const) ?? 'cnn',
     engines: only ? [only] : ['ferkit', 'faceapi'],
   };
   const result = await benchPipeline(options);

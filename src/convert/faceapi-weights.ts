@@ -158,6 +158,8 @@ async function readRaw(manifestPath: string): Promise<RawWeights> {
   } catch (e) {
     throw new FerkitError('E_MODEL', `${manifestPath}: not a tfjs weights manifest (invalid JSON)`, { cause: e });
   }
+  // A tfjs graph model's model.json carries its weights manifest inside (`weightsManifest`).
+  if (manifest && typeof manifest === 'object' && 'weightsManifest' in manifest) manifest = manifest.weightsManifest;
   if (!isManifest(manifest)) throw new FerkitError('E_MODEL', `${manifestPath}: not a tfjs weights manifest`);
   const groups: RawWeights['groups'] = [];
   for (const group of manifest) {

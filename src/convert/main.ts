@@ -205,7 +205,7 @@ const BLAZEFACE_SPEC: ModelSpec = {
       normalisationInGraph: 'none: the input is x / 127.5 - 1 for pixels x in 0..255',
       preprocessing:
         'the longer side scaled to the input size, the shorter one padded (zeros, right or bottom) to a multiple of 32; ' +
-        'bilinear resize with TF legacy sampling, then x / 127.5 - 1: blazeFaceInputShape() and blazeFaceInputTensor() (src/detect/blazeface.ts)',
+        'each input pixel the mean of a 2x2 grid of image pixels over its footprint, then x / 127.5 - 1: blazeFaceInputShape() and blazeFaceInputTensor() (src/detect/blazeface.ts)',
     },
     outputs: [
       {
@@ -220,7 +220,7 @@ const BLAZEFACE_SPEC: ModelSpec = {
       },
     ],
     postprocessing:
-      'anchors (stride 16: 2 per cell, stride 32: 6 per cell, cell centres), score > 0.5, greedy NMS at IoU 0.3, ' +
+      'anchors (stride 16: 2 per cell, stride 32: 6 per cell, cell centres), score > 0.35, greedy NMS at IoU 0.3, ' +
       'input pixels → image pixels: decodeBlazeFaceOutput() in src/detect/blazeface.ts',
   },
 };

@@ -41,8 +41,6 @@ import {
 } from '../detect/ssd.js';
 import type { DetectOptions, FaceDetector } from '../detect/types.js';
 import { pointsBox } from '../image/ops.js';
-import { BLAZEFACE_TO_SSD_BOX, composeBoxMappings, withBoxMapping } from '../landmarks/box-convention.js';
-import { DLIB_BOX_MAPPINGS } from '../landmarks/dlib-box-mapping.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import { decodeImage } from '../node/decode.js';
 import { createDlibHogDetector } from '../node/dlib-hog.js';
@@ -100,9 +98,8 @@ export async function loadAfwAnnotations(dir: string, limit?: number): Promise<A
 
 export interface AfwDetectorSpec {
   /**
-   * 'cnn' = SSD MobileNetV1 at `inputSize`; 'blazeface' = MediaPipe's BlazeFace (its boxes mapped to
-   * the SSD's convention for the landmark networks); 'haar' = the OpenCV frontal-face cascade; 'dlib' =
-   * dlib's HOG detector.
+   * 'cnn' = SSD MobileNetV1 at `inputSize`; 'blazeface' = MediaPipe's BlazeFace; 'haar' = the OpenCV
+   * frontal-face cascade; 'dlib' = dlib's HOG detector.
    */
   kind: 'cnn' | 'blazeface' | 'haar' | 'dlib';
   /** dlib only: times the photo is upsampled before detecting (default 1, as dlib's `detector(img, 1)`). */
@@ -196,16 +193,11 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
       const dlibModel = options.detectors.some((s) => s.landmarks === 'dlib') ? await loadDlibShapePredictor() : null;
       for (const spec of options.detectors) {
         const kind = spec.landmarks ?? DEFAULT_LANDMARK_KIND;
-        const network = networks.get(kind) ?? null;
-        if (kind === 'dlib' && dlibModel) {
-          const boxes =
-            spec.kind === 'blazeface' ? composeBoxMappings(BLAZEFACE_TO_SSD_BOX, DLIB_BOX_MAPPINGS.cnn) : spec.kind;
-          landmarkModels.push(await createDlibLandmarks({ model: dlibModel, boxes }));
-        } else {
-          landmarkModels.push(
-            network && spec.kind === 'blazeface' ? withBoxMapping(network, BLAZEFACE_TO_SSD_BOX) : network,
-          );
-        }
+        landmarkModels.push(
+          kind === 'dlib' && dlibModel
+            ? await createDlibLandmarks({ model: dlibModel, boxes: spec.kind })
+            : (networks.get(kind) ?? null),
+        );
       }
     }
     for (let i = 0; i < truth.length; i++) {
@@ -239,7 +231,6 @@ export async function runAfwEvaluation(options: AfwRunOptions): Promise<AfwRepor
     }
   } finally {
     for (const d of detectors) await d.dispose();
-    // (a box-mapping wrapper disposes its network again: dispose() is idempotent)
     for (const m of new Set([...networks.values(), ...landmarkModels])) await m?.dispose();
   }
   const summaries = labels.map((label, d) => summarizeAfw(label, results[d], truth));

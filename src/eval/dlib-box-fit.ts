@@ -28,7 +28,7 @@ import { loadAfwAnnotations } from './afw.js';
 import { byTolerance, fitBoxCalibration, matchBoxes, nme, pointsBox } from './afw-metrics.js';
 import { buildDlibShapeReference, dlibHogRects } from './dlib-reference.js';
 
-export type FitDetector = 'cnn' | 'haar';
+export type FitDetector = 'cnn' | 'blazeface' | 'haar';
 
 export interface NmeStats {
   faces: number;
@@ -163,7 +163,7 @@ export async function runDlibAfw(options: {
   limit?: number;
   log?: (m: string) => void;
 }): Promise<DlibAfwReport> {
-  const kinds = options.detectors ?? ['cnn', 'haar'];
+  const kinds = options.detectors ?? ['cnn', 'blazeface', 'haar'];
   const photos = await collectAfwBoxes({ ...options, detectors: kinds });
   const predictor = createDlibShapePredictor(await loadDlibShapePredictor());
 

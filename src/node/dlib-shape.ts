@@ -42,7 +42,7 @@ export interface DlibLandmarksOptions {
   model?: DlibShapeModel;
   /**
    * Which detector's boxes will be passed in, to map them to dlib's HOG-box convention first:
-   * 'dlib' (dlib's HOG detector: no mapping, the default), 'cnn' (ferkit's SSD) or 'haar'; or an
+   * 'dlib' (dlib's HOG detector: no mapping, the default), 'cnn' (ferkit's SSD), 'blazeface' or 'haar'; or an
    * explicit mapping.
    */
   boxes?: DlibBoxSource | DlibBoxMapping;
@@ -53,7 +53,10 @@ export async function createDlibLandmarks(options: DlibLandmarksOptions = {}): P
   const source = options.boxes ?? 'dlib';
   const mapping = typeof source === 'string' ? DLIB_BOX_MAPPINGS[source] : source;
   if (!mapping) {
-    throw new FerkitError('E_INPUT', `landmarks dlib: unknown box source '${String(source)}' (dlib, cnn or haar)`);
+    throw new FerkitError(
+      'E_INPUT',
+      `landmarks dlib: unknown box source '${String(source)}' (dlib, cnn, blazeface or haar)`,
+    );
   }
   const model = options.model ?? (await loadDlibShapePredictor(options.path));
   const predictor = createDlibShapePredictor(model);

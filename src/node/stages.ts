@@ -6,9 +6,7 @@ import { createBlazeFaceDetector } from '../detect/blazeface.js';
 import { createSsdDetector, type SsdPrecision } from '../detect/ssd.js';
 import type { FaceDetector } from '../detect/types.js';
 import { FerkitError } from '../errors.js';
-import { BLAZEFACE_TO_SSD_BOX, composeBoxMappings, withBoxMapping } from '../landmarks/box-convention.js';
 import { DEFAULT_LANDMARK_KIND, DEFAULT_LANDMARK_MODEL, type LandmarkKind } from '../landmarks/default-model.js';
-import { DLIB_BOX_MAPPINGS } from '../landmarks/dlib-box-mapping.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import type { LandmarkModel } from '../landmarks/types.js';
 import type { InferenceRuntime, SessionOptions } from '../runtime/types.js';
@@ -61,7 +59,7 @@ export async function createFaceDetector(
 }
 
 export interface LandmarkFiles {
-  /** Whose boxes come in (default 'cnn'): dlib maps them to its box convention, the networks map BlazeFace boxes to the SSD's. */
+  /** dlib only: whose boxes come in, so they are mapped to dlib's box convention (default 'cnn'). */
   detector?: DetectorKind;
   /** dlib only: the shape predictor file (default Debian libdlib-data's). */
   shapePredictorPath?: string;
@@ -73,23 +71,10 @@ export async function createLandmarks(
   kind: LandmarkKind = DEFAULT_LANDMARK_KIND,
   files: LandmarkFiles = {},
 ): Promise<LandmarkModel> {
-  const boxes = files.detector ?? 'cnn';
-  if (kind === 'dlib') {
-    return createDlibLandmarks({
-      path: files.shapePredictorPath,
-      boxes: boxes === 'blazeface' ? composeBoxMappings(BLAZEFACE_TO_SSD_BOX, DLIB_BOX_MAPPINGS.cnn) : boxes,
-    });
-  }
-  const model = await createNetworkLandmarks(runtime, session, kind);
-  // Both networks take SSD-convention boxes (see src/landmarks/box-convention.ts).
-  return boxes === 'blazeface' ? withBoxMapping(model, BLAZEFACE_TO_SSD_BOX) : model;
-}
-
-async function createNetworkLandmarks(
-  runtime: InferenceRuntime,
-  session: SessionOptions,
-  kind: Exclude<LandmarkKind, 'dlib'>,
-): Promise<LandmarkModel> {
+  if (kind === 'dlib') return createDlibLandmarks({ path: files.shapePredictorPath, boxes: files.detector ?? 'cnn' });
+  // The networks take every detector's boxes as they are. (BlazeFace's are tighter than the SSD's
+  // they were trained on, but a fitted mapping to the SSD's convention measured worse on AFW: mean
+  // NME 0.0567 against 0.0562 unmapped, median 0.0517 against 0.0486.)
   if (kind === 'ferkit') {
     const path = bundledLandmarkModelPath();
     return createLandmarkModel(runtime, {

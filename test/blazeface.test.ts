@@ -17,6 +17,7 @@ import { ensureBlazeFaceModel, ensureSsdModel, type ModelCard } from '../src/con
 import { humanModelsDir } from '../src/convert/model-cache.js';
 import {
   BLAZEFACE_DEFAULT_INPUT_SIZE,
+  BLAZEFACE_DEFAULT_SCORE_THRESHOLD,
   type BlazeFaceDetector,
   blazeFaceInputShape,
   blazeFaceInputTensor,
@@ -175,7 +176,7 @@ describe('detector', () => {
           for (const o of ours) {
             expect(o.box.x).toBeGreaterThanOrEqual(0);
             expect(o.box.x + o.box.width).toBeLessThanOrEqual(image.width);
-            expect(o.score).toBeGreaterThan(0.35);
+            expect(o.score).toBeGreaterThan(BLAZEFACE_DEFAULT_SCORE_THRESHOLD);
           }
         }
       }

@@ -54,7 +54,7 @@ interface PageState {
   framesWithFaces: number;
   faceCounts: number[];
   messages: { key: string; kind: string; text: string }[];
-  info: { landmarks: string } | null;
+  info: { landmarks: string; detector: string; videoDetector: string } | null;
   lastResult: {
     width: number;
     height: number;
@@ -131,6 +131,9 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       expect(s.messages.find((m) => m.key === 'webgpu')?.text).toMatch(/WebGPU.*WASM/);
       // ferkit's own landmark model is the browser's default (served from models/ beside face-api's).
       expect(s.info?.landmarks).toMatch(new RegExp(`/${DEFAULT_LANDMARK_MODEL}\\.onnx$`));
+      // ferkit's default detector, BlazeFace, for photos ("auto": the tiny detector for live video).
+      expect(s.info?.detector).toMatch(/\/blazeface_back\.onnx$/);
+      expect(s.info?.videoDetector).toMatch(/\/tiny_face_detector_\d+\.onnx$/);
 
       await page.click('[data-testid=camera-start]');
       await page.waitForFunction('window.__ferkit.framesAnalysed >= 20', null, { timeout: 300_000, polling: 500 });

@@ -11,7 +11,7 @@ import { DEFAULT_LANDMARK_MODEL } from '../landmarks/default-model.js';
 import { createLandmarkModel } from '../landmarks/landmark68.js';
 import { decodeImage } from '../node/decode.js';
 import { nodeRuntime } from '../node/runtime.js';
-import { bundledLandmarkModelPath, createFaceDetector } from '../node/stages.js';
+import { bundledLandmarkModelPath, createFaceDetector, DEFAULT_DETECTOR_KIND } from '../node/stages.js';
 import type { Box, RgbImage } from '../types.js';
 import { BENCH_ENGINE_LABEL, BENCH_ENGINES, type BenchEngine, benchRuntime } from './engines.js';
 import { median } from './photos.js';
@@ -48,7 +48,7 @@ export async function benchLandmarks(
 ): Promise<LandmarkBenchRow[]> {
   const { runs = 200, threads = 1, engines = LANDMARK_BENCH_ENGINES } = options;
   const image: RgbImage = await decodeImage(photo);
-  const detector = await createFaceDetector('cnn', nodeRuntime, { threads });
+  const detector = await createFaceDetector(DEFAULT_DETECTOR_KIND, nodeRuntime, { threads });
   const boxes: Box[] = (await detector.detect(image)).map((d) => d.box);
   await detector.dispose();
   if (!boxes.length) throw new Error(`${photo}: no face found to time the landmark models on`);

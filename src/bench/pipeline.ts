@@ -2,11 +2,13 @@
  * `ferkit bench pipeline`: ferkit's full pipeline and face-api's (node-wasm) on the same photos in
  * one run, each engine in its own process, and the ratio of their median latencies.
  */
+
 import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { DetectorKind } from '../node/stages.js';
 import { markdownTable } from './report.js';
 
 const run = promisify(execFile);
@@ -26,7 +28,7 @@ export interface PipelineBenchOptions {
   photos: string[];
   runs: number;
   longSide: number;
-  detector: 'cnn' | 'blazeface' | 'haar';
+  detector: Exclude<DetectorKind, 'dlib'>;
   engines: ('ferkit' | 'faceapi')[];
 }
 

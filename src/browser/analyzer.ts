@@ -1,4 +1,6 @@
 /** The browser analyzer's assembly: fetch the models, load them on onnxruntime-web, wire the stages. */
+
+import { BLAZEFACE_MODEL_FILE, createBlazeFaceDetector } from '../detect/blazeface.js';
 import { createHaarDetectorFromCascade } from '../detect/haar.js';
 import { parseHaarCascade } from '../detect/haar-cascade.js';
 import { createSsdDetector, SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_PRECISION, ssdModelFile } from '../detect/ssd.js';
@@ -24,6 +26,7 @@ import {
   type BrowserAnalyzer,
   type BrowserAnalyzerInfo,
   type BrowserAnalyzerOptions,
+  type BrowserDetectorKind,
   validateBrowserOptions,
 } from './options.js';
 import { createWebRuntime, type WebRuntime } from './runtime.js';
@@ -46,22 +49,19 @@ export async function createBrowserAnalyzer(options: BrowserAnalyzerOptions = {}
 
   const expressionUrl = url(o.expressionModel);
   const cardUrl = withExt(expressionUrl, '.json');
-  type DetectorKind = NonNullable<BrowserAnalyzerOptions['detector']>;
-  const detectorUrlOf = (kind: DetectorKind, model?: string) =>
-    url(
-      kind === 'haar'
-        ? (model ?? o.haarCascade)
-        : (model ??
-            (kind === 'tiny'
-              ? `tiny_face_detector_${TINY_DEFAULT_INPUT_SIZE}.onnx`
-              : ssdModelFile(SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_PRECISION))),
-    );
+  const defaultModel: Record<BrowserDetectorKind, string> = {
+    blazeface: BLAZEFACE_MODEL_FILE,
+    ssd: ssdModelFile(SSD_DEFAULT_INPUT_SIZE, SSD_DEFAULT_PRECISION),
+    tiny: `tiny_face_detector_${TINY_DEFAULT_INPUT_SIZE}.onnx`,
+    haar: o.haarCascade,
+  };
+  const detectorUrlOf = (kind: BrowserDetectorKind, model?: string) => url(model ?? defaultModel[kind]);
   const detectorUrl = detectorUrlOf(o.detector, o.detector === 'haar' ? undefined : o.detectorModel);
   const video = o.videoDetector;
   const videoDetectorUrl = video ? detectorUrlOf(video.detector, video.model) : detectorUrl;
   const landmarkUrl = url(o.landmarkModel);
 
-  const loadDetector = async (kind: DetectorKind, source: string): Promise<FaceDetector> => {
+  const loadDetector = async (kind: BrowserDetectorKind, source: string): Promise<FaceDetector> => {
     if (kind === 'haar') {
       const xml = new TextDecoder().decode(await fetchBytes(f, source, 'Haar cascade'));
       const haar = createHaarDetectorFromCascade(parseHaarCascade(xml, source));
@@ -73,6 +73,7 @@ export async function createBrowserAnalyzer(options: BrowserAnalyzerOptions = {}
     ]);
     const inputSize = (card as { input?: { inputSize?: number } } | null)?.input?.inputSize;
     const detectorOptions = { model, source, ...(inputSize ? { inputSize } : {}) };
+    if (kind === 'blazeface') return createBlazeFaceDetector(runtime, detectorOptions);
     return kind === 'tiny'
       ? createTinyFaceDetector(runtime, detectorOptions)
       : createSsdDetector(runtime, detectorOptions);

@@ -39,10 +39,12 @@ export { type BrowserImageInput, FrameReader, sourceSize } from './frame-reader.
 export {
   type AnalyzeOptions,
   BROWSER_DEFAULTS,
+  BROWSER_DETECTOR_KINDS,
   type BrowserAnalysis,
   type BrowserAnalyzer,
   type BrowserAnalyzerInfo,
   type BrowserAnalyzerOptions,
+  type BrowserDetectorKind,
   type BrowserFace,
 } from './options.js';
 export type { WebBackend, WebRuntime, WebRuntimeOptions } from './runtime.js';

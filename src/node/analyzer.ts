@@ -1,7 +1,7 @@
 /**
  * The Node entry point: `createAnalyzer(options)` wires the pipeline stages on onnxruntime-node.
  *
- *   const analyzer = await createAnalyzer({ detector: 'cnn' });
+ *   const analyzer = await createAnalyzer({ detector: 'blazeface' });
  *   const result = await analyzer.analyze('photo.jpg');
  *   await analyzer.dispose();
  */
@@ -20,6 +20,7 @@ import { nodeRuntime } from './runtime.js';
 import {
   createFaceDetector,
   createLandmarks,
+  DEFAULT_DETECTOR_KIND,
   DETECTOR_KINDS,
   type DetectorKind,
   LANDMARK_KINDS,
@@ -28,8 +29,9 @@ import {
 
 export interface AnalyzerOptions {
   /**
-   * Face detector: 'cnn' (SSD MobileNetV1, default), 'haar' (OpenCV's frontal-face cascade) or
-   * 'dlib' (dlib's HOG detector, get_frontal_face_detector) — the paper used the last two.
+   * Face detector: 'blazeface' (MediaPipe's BlazeFace, default), 'cnn' (face-api's SSD MobileNetV1),
+   * 'haar' (OpenCV's frontal-face cascade) or 'dlib' (dlib's HOG detector, get_frontal_face_detector)
+   * — the paper used the last two.
    */
   detector?: DetectorKind;
   /**
@@ -70,7 +72,7 @@ export interface AnalyzerOptions {
 }
 
 export const ANALYZER_DEFAULTS = {
-  detector: 'cnn',
+  detector: DEFAULT_DETECTOR_KIND,
   landmarks: 'ferkit',
   minFaceSize: 24,
   maxFaces: 100,

@@ -68,4 +68,10 @@ export {
 export { DEFAULT_EXPRESSION_MODEL, loadExpressionModel } from './expression-model.js';
 export { drawAnnotated, type RenderOptions, renderAnnotated } from './render.js';
 export { nodeRuntime } from './runtime.js';
-export { DETECTOR_KINDS, type DetectorKind, LANDMARK_KINDS, type LandmarkKind } from './stages.js';
+export {
+  DEFAULT_DETECTOR_KIND,
+  DETECTOR_KINDS,
+  type DetectorKind,
+  LANDMARK_KINDS,
+  type LandmarkKind,
+} from './stages.js';

@@ -16,12 +16,18 @@ import { createHaarDetector, DEFAULT_HAAR_CASCADE_PATH } from './haar.js';
 import { bundledModelDir } from './paths.js';
 
 /**
- * 'cnn' = face-api's SSD MobileNetV1 (default; int8 unless DetectorFiles.ssdPrecision says 'float');
- * 'blazeface' = MediaPipe's BlazeFace (back-camera model); 'haar' = OpenCV's Haar cascade; 'dlib' =
- * dlib's HOG detector.
+ * 'blazeface' = MediaPipe's BlazeFace, back-camera model (default); 'cnn' = face-api's SSD
+ * MobileNetV1 (int8 unless DetectorFiles.ssdPrecision says 'float'); 'haar' = OpenCV's Haar cascade;
+ * 'dlib' = dlib's HOG detector.
  */
 export type DetectorKind = 'cnn' | 'blazeface' | 'haar' | 'dlib';
-export const DETECTOR_KINDS: readonly DetectorKind[] = ['cnn', 'blazeface', 'haar', 'dlib'];
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['blazeface', 'cnn', 'haar', 'dlib'];
+/**
+ * ferkit's default detector, chosen on AFW recall first, then time (`ferkit bench afw`, `ferkit bench
+ * pipeline`; BENCHMARKS.md): BlazeFace finds 97.0 % of AFW's faces at IoU ≥ 0.5 against the int8
+ * SSD's 92.9 %, in ~0.75x its time.
+ */
+export const DEFAULT_DETECTOR_KIND = 'blazeface' satisfies DetectorKind;
 export { DEFAULT_LANDMARK_KIND, LANDMARK_KINDS, type LandmarkKind } from '../landmarks/default-model.js';
 export const DEFAULT_CASCADE_PATH = DEFAULT_HAAR_CASCADE_PATH;
 
@@ -59,7 +65,7 @@ export async function createFaceDetector(
 }
 
 export interface LandmarkFiles {
-  /** dlib only: whose boxes come in, so they are mapped to dlib's box convention (default 'cnn'). */
+  /** dlib only: whose boxes come in, so they are mapped to dlib's box convention (default DEFAULT_DETECTOR_KIND). */
   detector?: DetectorKind;
   /** dlib only: the shape predictor file (default Debian libdlib-data's). */
   shapePredictorPath?: string;
@@ -71,7 +77,8 @@ export async function createLandmarks(
   kind: LandmarkKind = DEFAULT_LANDMARK_KIND,
   files: LandmarkFiles = {},
 ): Promise<LandmarkModel> {
-  if (kind === 'dlib') return createDlibLandmarks({ path: files.shapePredictorPath, boxes: files.detector ?? 'cnn' });
+  if (kind === 'dlib')
+    return createDlibLandmarks({ path: files.shapePredictorPath, boxes: files.detector ?? DEFAULT_DETECTOR_KIND });
   // The networks take every detector's boxes as they are. (BlazeFace's are tighter than the SSD's
   // they were trained on, but a fitted mapping to the SSD's convention measured worse on AFW: mean
   // NME 0.0567 against 0.0562 unmapped, median 0.0517 against 0.0486.)

@@ -9,7 +9,7 @@ import { FerkitError } from '../errors.js';
 import { createAnalyzer } from '../node/analyzer.js';
 import { decodeImageBytes } from '../node/decode.js';
 import { renderAnnotated } from '../node/render.js';
-import { DEFAULT_LANDMARK_KIND, type DetectorKind, type LandmarkKind } from '../node/stages.js';
+import { DEFAULT_DETECTOR_KIND, DEFAULT_LANDMARK_KIND, type DetectorKind, type LandmarkKind } from '../node/stages.js';
 import type { AnalyzeTask, FromWorker, ModelInfo, WorkerConfig } from './protocol.js';
 
 export interface TaskRunner {
@@ -36,7 +36,7 @@ export async function createTaskRunner(config: WorkerConfig): Promise<TaskRunner
   const { maxBytes: _maxBytes, testHooks: _testHooks, ...analyzerOptions } = config;
   const analyzer = await createAnalyzer({ ...analyzerOptions, threads: 1 });
   const card = analyzer.expressionClassifier.card;
-  const detector = analyzer.options.detector ?? 'cnn';
+  const detector = analyzer.options.detector ?? DEFAULT_DETECTOR_KIND;
   const info: ModelInfo = {
     detector:
       detector === 'cnn'

@@ -42,7 +42,7 @@ export async function loadIndex(): Promise<ModelIndex> {
 
 export const mb = (b: number) => (b > 0 ? ` · ${(b / 1e6).toFixed(1)} MB` : '');
 
-/** The server's default detector (ferkit's default SSD size), else the SSD whose input is closest to 320 px. */
+/** The server's default detector (ferkit's default: BlazeFace), else the SSD whose input is closest to 320 px. */
 export function defaultDetector(list: DetectorEntry[]): DetectorEntry | undefined {
   const marked = list.find((d) => d.default);
   if (marked) return marked;
@@ -57,7 +57,7 @@ export const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postM
 /** "auto": a fast detector for live video and ferkit's default (more accurate) one for photos. */
 export function autoDetectors(): { photo: DetectorEntry; video: DetectorEntry } | null {
   const index = page.engine.index;
-  const photo = index.detectors.find((d) => d.default && d.kind === 'ssd');
+  const photo = index.detectors.find((d) => d.default);
   const video = index.detectors.find((d) => d.defaultVideo);
   return photo && video ? { photo, video } : null;
 }
@@ -76,7 +76,8 @@ function currentConfig(): EngineConfig {
     threads: Number(params.get('threads') ?? 0),
     spinning: params.get('spin') === '1',
     tta: el.ttaBox.checked ? 'flip' : 'none',
-    scoreThreshold: Number(params.get('score') ?? 0.5),
+    // ?score=X, else each detector's own default (BROWSER_DEFAULTS leaves it to the detector)
+    scoreThreshold: params.get('score') === null ? undefined : Number(params.get('score')),
     smoothing: Number(el.ema.value),
     detectEvery: Number(el.detectEverySelect.value),
     expressionEvery: Number(el.expressionEverySelect.value),

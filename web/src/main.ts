@@ -142,8 +142,17 @@ async function main(): Promise<void> {
       index.expression.find((m) => m.name === model || m.file === model)?.file ?? el.modelSelect.value;
   if (params.get('backend')) el.backendSelect.value = params.get('backend')!;
   if (params.get('tta')) el.ttaBox.checked = params.get('tta') === 'flip';
-  if (params.get('detectEvery')) el.detectEverySelect.value = params.get('detectEvery')!;
-  if (params.get('expressionEvery')) el.expressionEverySelect.value = params.get('expressionEvery')!;
+  for (const [key, select] of [
+    ['detectEvery', el.detectEverySelect],
+    ['expressionEvery', el.expressionEverySelect],
+  ] as const) {
+    // ?detectEvery=6: a whole number the list lacks gets its own entry (a bare .value = '6' left the
+    // select empty, the engine read 0 and never analysed a frame); anything else keeps the default.
+    const n = Number(params.get(key));
+    if (!(Number.isInteger(n) && n >= 1)) continue;
+    if (![...select.options].some((o) => o.value === String(n))) select.add(new Option(`${n} frames`, String(n)));
+    select.value = String(n);
+  }
   if (params.get('sync')) el.syncBox.checked = params.get('sync') === '1';
   if (params.get('smoothing')) {
     el.ema.value = params.get('smoothing')!;

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from . import LABELS
 from .augment import AugmentOptions, augment, flip
+from .corrupt import CorruptOptions, corrupt
 from .data import FerData, load
 from .metrics import softmax, summarize
 from .models import build, count_macs, count_params
@@ -58,6 +59,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     t.add_argument("--class-weight", choices=["none", "sqrt", "inverse"], default="sqrt", help="loss weights against imbalance")
     t.add_argument("--erase-p", type=float, default=0.5)
     t.add_argument("--rotate", type=float, default=15.0)
+    t.add_argument("--corrupt-p", type=float, default=0.0,
+                   help="probability of one training-time corruption per face (noise, blur, low resolution, light, lower-face mask: corrupt.py); 0 = off")
     t.add_argument("--time-budget", type=float, default=0.0, help="minutes; 0 = no limit")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
@@ -198,6 +201,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     )
     cw = class_weights(train.labels, a.class_weight).to(device)
     aug = AugmentOptions(rotate_deg=a.rotate, erase_p=a.erase_p)
+    corruption = CorruptOptions(p=a.corrupt_p)
 
     steps_per_epoch = math.ceil(len(train) / a.batch_size)
     total_steps = a.max_steps or steps_per_epoch * a.epochs
@@ -235,7 +239,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             if p >= 1.0:
                 break
             idx = perm[b * a.batch_size : (b + 1) * a.batch_size]
-            x = augment(torch.from_numpy(train.images[idx]).float().unsqueeze(1).to(device), aug, g)
+            x = corrupt(augment(torch.from_numpy(train.images[idx]).float().unsqueeze(1).to(device), aug, g), corruption, g)
             y = targets(train, idx, a.ferplus_mix, a.label_smoothing).to(device)
             for group in opt.param_groups:
                 group["lr"] = lr_at(p, a.lr, a.warmup)
